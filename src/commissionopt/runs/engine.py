@@ -1,0 +1,156 @@
+"""Build once, solve many: the one model of an instance, run under any policy and cut.
+
+An Engine compiles the Pyomo model into HiGHS once. A policy is a set of column bounds
+and policy-row bounds; a cut changes the stream_limit right-hand sides. Objectives are
+lexicographic: first the least discounted overspend, then the model's own objective.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import replace
+from importlib.metadata import version
+
+import numpy as np
+
+from ..data.instance import Instance
+from ..model.build import build_model, set_cut
+from ..model.index import cut_by_year
+from ..policies.levers import apply_policy
+from ..policies.spec import ModelSpec, builtin_spec, load_spec
+from ..results.extract import extract_tables, shadow_prices
+from ..results.plan import Plan
+from ..results.summary import payback_year, summarise
+from ..solve.highs import HighsSession, SolveOptions
+from ..solve.status import Status
+
+DINKELBACH_ITERATIONS = 12
+
+
+def _versions() -> dict:
+    out = {}
+    for pkg in ("commissionopt", "pyomo", "highspy", "pandas", "numpy"):
+        try:
+            out[pkg] = version(pkg)
+        except Exception:  # a package not installed as a distribution
+            out[pkg] = "unknown"
+    return out
+
+
+def as_spec(model) -> ModelSpec:
+    """A ModelSpec, a model file path, or a shipped model's name."""
+    if isinstance(model, ModelSpec):
+        return model
+    if str(model).endswith((".yaml", ".yml")):
+        return load_spec(model)
+    return builtin_spec(str(model))
+
+
+class Engine:
+    """The compiled model of one instance, re-solved for each policy and cut."""
+
+    def __init__(self, inst: Instance, options: SolveOptions | None = None):
+        self.inst = inst
+        self.options = options or SolveOptions()
+        self.m, self.md = build_model(inst)
+        self.build_seconds = self.m.build_seconds
+        self.session = HighsSession(self.m, self.options)
+        self.handoff_seconds = self.session.handoff_seconds
+        self._baseline: dict = {}
+
+    # ------------------------------------------------------------------------------
+    def _configure(self, spec: ModelSpec, cut: dict[int, float]) -> None:
+        set_cut(self.m, self.md, cut)
+        self.session.refresh_rows(self.m.money.stream_limit)
+        bounds = apply_policy(self.m, self.md, spec, cut, self.inst.levels)
+        self.session.refresh_rows(self.m.mechanisms.policy_units)
+        self.session.set_bounds(bounds)
+        self.session.options = replace(self.options, **spec.solver)
+
+    def run(self, model="redesign", cut=None, verify: bool = True, target: float | None = None) -> Plan:
+        """Solve one policy at one cut; returns a Plan whatever the status."""
+        spec = as_spec(model)
+        cuts = cut_by_year(0.0 if spec.policy == "status_quo" else cut, self.md.years)
+        self._configure(spec, cuts)
+        t0 = time.perf_counter()
+        if spec.objective == "min_cost":
+            if target is None:
+                target = self.baseline().summary["outcome_value"]
+                self._configure(spec, cuts)
+            sol = self._min_cost(target)
+        elif spec.objective == "max_efficiency":
+            sol = self._max_efficiency()
+        else:
+            sol = self.session.lexicographic({"overspend": 1.0}, {"outcome": 1.0})
+        summary = {"status": sol.status, "policy": spec.name, "objective": spec.objective,
+                   "cut": {int(y): float(c) for y, c in cuts.items()}, "levers": spec.free_levers,
+                   "mip_gap": sol.mip_gap, "build_seconds": self.build_seconds,
+                   "handoff_seconds": self.handoff_seconds, "solve_seconds": time.perf_counter() - t0,
+                   "variables": self.session.num_col, "constraints": self.session.num_row,
+                   "integers": int(self.session.integer.sum()), "solver_message": sol.message}
+        inputs = {"instance": self.inst.name, "source": str(self.inst.source or ""), "model": spec.name,
+                  "model_file": spec.source, "cut": summary["cut"], "versions": _versions(),
+                  "scenario_changes": list(self.inst.changes)}
+        if sol.values is None:
+            return Plan(summary=summary, inputs=inputs)
+        tables = extract_tables(self.m, self.md, self.session, sol.values)
+        tables["shadow_prices"] = shadow_prices(self.m, self.md, self.session, sol.row_duals)
+        summary.update(summarise(self.md, tables, self.inst.levels))
+        summary["objective_value"] = sol.objective
+        plan = Plan(summary=summary, tables=tables, inputs=inputs)
+        if spec.policy != "status_quo":
+            base = self.baseline()
+            if base.status in Status.HAS_PLAN:
+                summary["payback_year"] = payback_year(tables["spend"], base.tables["spend"])
+        else:
+            summary["payback_year"] = None
+        if verify:
+            from ..solve.verify import verify as check
+            plan.violations = check(self.inst, plan, cuts)
+            summary["verified"] = not plan.violations
+            if plan.violations:
+                summary["status"] = Status.ERROR
+        return plan
+
+    def baseline(self) -> Plan:
+        """The status quo (cached): base activity continuing, no cut."""
+        if "status_quo" not in self._baseline:
+            self._baseline["status_quo"] = self.run("status_quo", verify=False)
+        return self._baseline["status_quo"]
+
+    # ------------------------------------------------------------------------------
+    def _min_cost(self, target: float):
+        """Least discounted spend plus terminal cost, outcome held at least `target`."""
+        s = self.session
+        row, off = s.objective_rows["outcome"]  # row . x + off = -outcome
+        nz = np.flatnonzero(row)
+        s.h.addRow(-np.inf, -target - off + 1e-6 * max(1.0, abs(target)), len(nz), nz.astype(np.int32), row[nz])
+        try:
+            return s.lexicographic({"overspend": 1.0}, {"spend": 1.0, "terminal_cost": 1.0})
+        finally:
+            s.h.deleteRows(1, np.array([s.num_row], dtype=np.int32))
+
+    def _max_efficiency(self):
+        """Outcome gain per pound, by Dinkelbach iterations on max gain - lambda * spend."""
+        s = self.session
+        none = self.md.outcome_none
+        sol = s.lexicographic({"overspend": 1.0}, {"outcome": 1.0})
+        lam = 0.0
+        for _ in range(DINKELBACH_ITERATIONS):
+            if sol.values is None:
+                return sol
+            gain = -s.evaluate("outcome", sol.values) - none
+            spend = s.evaluate("spend", sol.values)
+            if spend <= 0:
+                return sol
+            new = gain / spend
+            if abs(new - lam) <= 1e-6 * max(1.0, abs(new)):
+                break
+            lam = new
+            sol = s.lexicographic({"overspend": 1.0}, {"outcome": 1.0, "spend": lam})
+        sol.extra["efficiency_per_model_unit"] = lam
+        return sol
+
+
+def solve(inst: Instance, model="redesign", cut=None, options: SolveOptions | None = None, verify: bool = True) -> Plan:
+    """Solve one instance under one model file at one cut: the library's front door."""
+    return Engine(inst, options).run(model, cut, verify=verify)

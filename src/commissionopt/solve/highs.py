@@ -1,0 +1,257 @@
+"""The solver border: the only module that knows HiGHS.
+
+The Pyomo model is compiled once to matrices (LinearStandardFormCompiler) and passed to
+HiGHS in memory with row and column names. Afterwards everything is done on the HiGHS
+side: policies change column bounds, a new cut changes the right-hand sides of the
+rows that hold mutable Params, and objectives are combinations of the compiled
+objective rows. No solve ever raises on a non-optimal end: it returns a Status.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import highspy
+import numpy as np
+import pyomo.environ as pyo
+from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
+
+from .status import Status
+
+INF = highspy.kHighsInf
+
+
+@dataclass
+class SolveOptions:
+    time_limit: float = 300.0
+    mip_rel_gap: float = 1e-3
+    threads: int = 1
+    solver: str = "choose"  # HiGHS 'solver' option: choose | simplex | ipm | hipo
+    seed: int = 0
+    output: bool = False
+
+
+@dataclass
+class Solution:
+    status: str
+    values: np.ndarray | None
+    objective: float | None = None
+    mip_gap: float | None = None
+    seconds: float = 0.0
+    message: str = ""
+    row_duals: np.ndarray | None = None
+    extra: dict = field(default_factory=dict)
+
+
+_STATUS = {
+    highspy.HighsModelStatus.kOptimal: Status.OPTIMAL,
+    highspy.HighsModelStatus.kInfeasible: Status.INFEASIBLE,
+    highspy.HighsModelStatus.kUnboundedOrInfeasible: Status.INFEASIBLE,
+    highspy.HighsModelStatus.kUnbounded: Status.UNBOUNDED,
+    highspy.HighsModelStatus.kTimeLimit: Status.TIME_LIMIT,
+    highspy.HighsModelStatus.kInterrupt: Status.TIME_LIMIT,
+    highspy.HighsModelStatus.kSolutionLimit: Status.TIME_LIMIT,
+    highspy.HighsModelStatus.kIterationLimit: Status.TIME_LIMIT,
+}
+
+
+class HighsSession:
+    """One compiled model in one HiGHS object, re-solved after bound and cost changes."""
+
+    def __init__(self, model: pyo.ConcreteModel, options: SolveOptions | None = None):
+        self.options = options or SolveOptions()
+        t0 = time.perf_counter()
+        columns = list(model.component_data_objects(pyo.Var, active=True, descend_into=True, sort=False))
+        sf = LinearStandardFormCompiler().write(model, mixed_form=True, set_sense=None, column_order=columns)
+        self.columns = sf.columns
+        self.col_of = {id(v): j for j, v in enumerate(sf.columns)}
+        ncol = len(sf.columns)
+
+        # merge the two rows of a ranged constraint into one HiGHS row [lower, upper]
+        keep, lower, upper, cons, offsets = [], [], [], [], []
+        seen = {}
+        for i, (con, mult) in enumerate(sf.rows):
+            rhs = float(sf.rhs[i])
+            j = seen.get(id(con))
+            if j is None:
+                seen[id(con)] = len(cons)
+                keep.append(i)
+                cons.append(con)
+                lower.append(rhs if mult <= 0 else -INF)
+                upper.append(rhs if mult >= 0 else INF)
+            elif mult > 0:
+                upper[j] = rhs
+            else:
+                lower[j] = rhs
+        self.cons = cons
+        self.row_of = {id(c): i for i, c in enumerate(cons)}
+        # the constant moved out of each body, to re-derive bounds after a Param change
+        for c, lo, up in zip(cons, lower, upper):
+            lb, ub = pyo.value(c.lower) if c.has_lb() else None, pyo.value(c.upper) if c.has_ub() else None
+            offsets.append((ub - up) if ub is not None else (lb - lo))
+        self.offsets = np.array(offsets)
+        A = sf.A.tocsr()[keep].tocsc() if len(keep) else sf.A.tocsc()
+
+        lp = highspy.HighsLp()
+        lp.num_col_, lp.num_row_ = ncol, len(cons)
+        lp.col_lower_ = np.array([-INF if v.lb is None else v.lb for v in sf.columns], dtype=float)
+        lp.col_upper_ = np.array([INF if v.ub is None else v.ub for v in sf.columns], dtype=float)
+        lp.col_cost_ = np.zeros(ncol)
+        lp.row_lower_, lp.row_upper_ = np.array(lower, dtype=float), np.array(upper, dtype=float)
+        lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+        lp.a_matrix_.start_ = A.indptr.astype(np.int32)
+        lp.a_matrix_.index_ = A.indices.astype(np.int32)
+        lp.a_matrix_.value_ = A.data.astype(float)
+        self.integer = np.array([v.is_integer() for v in sf.columns], dtype=bool)
+        if self.integer.any():
+            lp.integrality_ = [highspy.HighsVarType.kInteger if b else highspy.HighsVarType.kContinuous
+                               for b in self.integer]
+        lp.col_names_ = [v.name for v in sf.columns]
+        lp.row_names_ = [c.name for c in cons]
+        self.base_col_lower = np.array(lp.col_lower_)
+        self.base_col_upper = np.array(lp.col_upper_)
+
+        # objective rows by the name of their Pyomo Objective (obj_outcome -> "outcome")
+        C = sf.c.tocsr()
+        self.objective_rows = {}
+        for k, obj in enumerate(sf.objectives):
+            name = obj.local_name.removeprefix("obj_")
+            self.objective_rows[name] = (np.asarray(C[k].todense()).ravel(), float(sf.c_offset[k]))
+
+        self.h = highspy.Highs()
+        self.h.setOptionValue("output_flag", bool(self.options.output))
+        self.h.setOptionValue("random_seed", int(self.options.seed))
+        if self.options.threads > 1:
+            highspy.Highs.resetGlobalScheduler(True)
+        self.h.setOptionValue("threads", int(self.options.threads))
+        self.h.passModel(lp)
+        self.lp = lp
+        self.num_col, self.num_row = ncol, len(cons)
+        self.handoff_seconds = time.perf_counter() - t0
+
+    # ---- changes -------------------------------------------------------------------
+    def column(self, var) -> int:
+        return self.col_of[id(var)]
+
+    def set_bounds(self, bounds) -> None:
+        """[(VarData, lb, ub)] on top of the model's own bounds; every other column reset to them."""
+        lower, upper = self.base_col_lower.copy(), self.base_col_upper.copy()
+        for v, lb, ub in bounds:
+            j = self.col_of.get(id(v))
+            if j is None:
+                continue
+            if lb is not None:
+                lower[j] = lb
+            if ub is not None:
+                upper[j] = ub
+        idx = np.arange(self.num_col, dtype=np.int32)
+        self.h.changeColsBounds(self.num_col, idx, lower, upper)
+
+    def refresh_rows(self, component) -> None:
+        """Re-read the bounds of a constraint family after its mutable Params changed."""
+        rows, lo, up = [], [], []
+        for c in component.values():
+            i = self.row_of.get(id(c))
+            if i is None:
+                continue
+            rows.append(i)
+            lo.append(pyo.value(c.lower) - self.offsets[i] if c.has_lb() else -INF)
+            up.append(pyo.value(c.upper) - self.offsets[i] if c.has_ub() else INF)
+        if rows:
+            self.h.changeRowsBounds(len(rows), np.array(rows, dtype=np.int32), np.array(lo), np.array(up))
+
+    def objective_vector(self, weights: dict[str, float]) -> tuple[np.ndarray, float]:
+        c = np.zeros(self.num_col)
+        off = 0.0
+        for name, w in weights.items():
+            row, o = self.objective_rows[name]
+            c += w * row
+            off += w * o
+        return c, off
+
+    def evaluate(self, name: str, values: np.ndarray) -> float:
+        row, off = self.objective_rows[name]
+        return float(row @ values + off)
+
+    # ---- solving -------------------------------------------------------------------
+    def _run(self, cost: np.ndarray, start: np.ndarray | None, time_limit: float) -> Solution:
+        h = self.h
+        h.changeColsCost(self.num_col, np.arange(self.num_col, dtype=np.int32), cost)
+        h.changeObjectiveSense(highspy.ObjSense.kMinimize)
+        h.setOptionValue("time_limit", float(max(1e-3, time_limit)))
+        h.setOptionValue("mip_rel_gap", float(self.options.mip_rel_gap))
+        h.setOptionValue("solver", self.options.solver)
+        if start is not None and self.integer.any():
+            h.setSolution(self.num_col, np.arange(self.num_col, dtype=np.int32), start)
+        t0 = time.perf_counter()
+        h.run()
+        secs = time.perf_counter() - t0
+        ms = h.getModelStatus()
+        info = h.getInfo()
+        status = _STATUS.get(ms, Status.ERROR)
+        has_plan = info.primal_solution_status == 2
+        values = np.array(h.getSolution().col_value) if has_plan else None
+        if status == Status.TIME_LIMIT and not has_plan:
+            status = Status.NO_PLAN
+        if status == Status.OPTIMAL and not has_plan:
+            status = Status.ERROR
+        gap = float(info.mip_gap) if self.integer.any() and has_plan else 0.0
+        return Solution(status=status, values=values, objective=info.objective_function_value if has_plan else None,
+                        mip_gap=gap, seconds=secs, message=h.modelStatusToString(ms))
+
+    def lexicographic(self, primary: dict[str, float], secondary: dict[str, float],
+                      start: np.ndarray | None = None, rel_tol: float = 1e-6, abs_tol: float = 1e-6) -> Solution:
+        """Minimise `primary`, then `secondary` with primary held at its minimum (two runs)."""
+        t_end = time.perf_counter() + self.options.time_limit
+        c1, off1 = self.objective_vector(primary)
+        first = self._run(c1, start, self.options.time_limit)
+        if first.values is None:
+            return first
+        best = float(c1 @ first.values)
+        c2, _ = self.objective_vector(secondary)
+        nz = np.flatnonzero(c1)
+        hold = best + max(abs_tol, rel_tol * abs(best))
+        self.h.addRow(-INF, hold, len(nz), nz.astype(np.int32), c1[nz])
+        try:
+            second = self._run(c2, first.values, t_end - time.perf_counter())
+            if second.values is None:  # out of time in phase 2: the phase-1 plan stands
+                first.status = Status.TIME_LIMIT if first.status == Status.OPTIMAL else first.status
+                first.extra["phase"] = 1
+                return first
+            second.seconds += first.seconds
+            second.extra["primary_value"] = best + off1
+            if self.integer.any():
+                second.mip_gap = max(second.mip_gap or 0.0, first.mip_gap or 0.0)
+            if second.status == Status.OPTIMAL and first.status == Status.TIME_LIMIT:
+                second.status = Status.TIME_LIMIT
+            second.row_duals = self._duals(second.values, c2)
+            return second
+        finally:
+            self.h.deleteRows(1, np.array([self.num_row], dtype=np.int32))
+
+    def _duals(self, values: np.ndarray, cost: np.ndarray) -> np.ndarray | None:
+        """Row duals of the LP with integer decisions fixed at the plan (the hold row included)."""
+        h = self.h
+        if not self.integer.any():
+            sol = h.getSolution()
+            return np.array(sol.row_dual)[: self.num_row] if sol.dual_valid else None
+        status, lp = h.getFixedLp()
+        if status != highspy.HighsStatus.kOk:
+            return None
+        fixed = highspy.Highs()
+        fixed.setOptionValue("output_flag", False)
+        fixed.setOptionValue("random_seed", int(self.options.seed))
+        fixed.passModel(lp)
+        fixed.run()
+        sol = fixed.getSolution()
+        if fixed.getModelStatus() != highspy.HighsModelStatus.kOptimal or not sol.dual_valid:
+            return None
+        return np.array(sol.row_dual)[: self.num_row]
+
+    def values_of(self, var_component, values: np.ndarray) -> dict:
+        """{index: value} for an indexed Pyomo Var, read from a solution vector."""
+        out = {}
+        for idx, v in var_component.items():
+            j = self.col_of.get(id(v))
+            out[idx] = float(values[j]) if j is not None else (v.value or 0.0)
+        return out
