@@ -5,6 +5,7 @@ column is converted by its schema kind; every problem is collected, not only the
 """
 from __future__ import annotations
 
+import csv
 import math
 import re
 from pathlib import Path
@@ -131,12 +132,30 @@ def convert_table(spec: Table, raw: pd.DataFrame, file: str, row_of, problems: l
     return df
 
 
+def undecodable(file: str, data: bytes, start: int) -> Problem:
+    """Where the first byte that is not UTF-8 sits: its line, column and cell, the cell
+    shown as Windows-1252 (what Excel's plain "CSV" usually wrote) would read it."""
+    def line(at: int) -> str:
+        begin, end = data.rfind(b"\n", 0, at) + 1, data.find(b"\n", at)
+        return data[begin:end if end >= 0 else len(data)].decode("cp1252", errors="replace").strip("\ufeff\r")
+
+    def fields(text: str) -> list[str]:
+        return next(csv.reader([text]), [])
+
+    before = data[data.rfind(b"\n", 0, start) + 1:start].decode("cp1252", errors="replace")
+    index = len(fields(before)) - 1 if before else 0
+    header, cells = fields(line(0)), fields(line(start))
+    return Problem(file, data.count(b"\n", 0, start) + 1, header[index].strip() if index < len(header) else None,
+                   cells[index] if index < len(cells) else None,
+                   f"UTF-8 text: byte 0x{data[start]:02X} is not UTF-8; save the file as CSV UTF-8")
+
+
 def read_csv_text(path: Path, problems: list[Problem]) -> pd.DataFrame | None:
+    data = path.read_bytes()
     try:
-        with open(path, encoding="utf-8-sig", newline="") as fh:
-            text = fh.read()
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError as e:
-        problems.append(Problem(path.name, None, None, None, f"file is not UTF-8 text (bad byte at position {e.start}); save it as CSV UTF-8"))
+        problems.append(undecodable(path.name, data, e.start))
         return None
     if not text.strip():
         problems.append(Problem(path.name, 1, None, "", "a header row naming the columns; the file is empty"))
@@ -158,7 +177,7 @@ def drop_blank_rows(raw: pd.DataFrame, rows: list[int]) -> pd.DataFrame:
     """Rows with no value at all are skipped; attrs["rows"] keeps where the others are."""
     if raw.empty:
         return raw
-    keep = raw.apply(lambda col: col.str.strip() != "").any(axis=1).to_numpy()
+    keep = [any(str(v).strip() for v in record) for record in raw.itertuples(index=False)]
     out = raw[keep].reset_index(drop=True)
     kept = [r for r, k in zip(rows, keep) if k]
     if kept != [i + 2 for i in range(len(out))]:

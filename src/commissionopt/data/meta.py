@@ -67,11 +67,16 @@ def read_meta_yaml(path: Path) -> dict:
 
 
 def drop_blank(raw: dict) -> dict:
-    """An empty value means the key is not given."""
+    """Text without surrounding white space (a folded `>` block ends in a newline), and
+    an empty value means the key is not given."""
     out = {}
     for key, value in raw.items():
         if isinstance(value, dict):
             value = drop_blank(value)
+        elif isinstance(value, str):
+            value = value.strip()
+        elif isinstance(value, list):
+            value = [v.strip() if isinstance(v, str) else v for v in value]
         if value not in ("", None):
             out[key] = value
     return out
@@ -98,13 +103,22 @@ def type_meta(raw: dict) -> dict:
     return meta
 
 
+# What each reserves key means (schema.RESERVE_KEYS gives only the kinds).
+RESERVE_DOCS = {
+    "opening": "Usable reserves (£) at the start of year 1",
+    "minimum": "Reserves (£) that must be kept at all times (at most opening)",
+    "flexible_capital_receipts": "true if capital receipts from closed buildings may also fund transformation",
+}
+
+
 # The workbook's `instance` sheet holds one key a row; reserves.* are dotted keys.
 def flat_keys() -> list[tuple[str, str, str]]:
     """(key, kind, meaning) of every key as it appears in the instance sheet."""
     rows = []
     for key, (kind, doc) in META_KEYS.items():
         if kind == "mapping":
-            rows += [(f"{key}.{sub}", sub_kind, f"{key}: {sub}") for sub, sub_kind in RESERVE_KEYS.items()]
+            rows += [(f"{key}.{sub}", sub_kind, RESERVE_DOCS.get(sub, f"{key}: {sub}"))
+                     for sub, sub_kind in RESERVE_KEYS.items()]
         else:
             rows.append((key, kind, doc + ("; ';'-separated in a workbook" if kind == "list" else "")))
     return rows

@@ -81,7 +81,7 @@ def read_sheet(values_ws, formulas_ws, file: str, problems: list[Problem]) -> tu
     formulas = {pos: c.value for pos, c in _cells(formulas_ws).items() if c.data_type == "f"}
     width = max((col for (row, col) in cells if row == 1), default=0)
     header = [excel_cell_text(cells[(1, col)].value).strip() if (1, col) in cells else "" for col in range(1, width + 1)]
-    height = max((row for (row, col) in list(cells) + list(formulas)), default=1)
+    rows = sorted({row for (row, col) in [*cells, *formulas] if row > 1})  # rows with anything in them
     bad: set = set()
     columns: dict[int, str] = {}
     for col, name in enumerate(header, start=1):
@@ -92,7 +92,7 @@ def read_sheet(values_ws, formulas_ws, file: str, problems: list[Problem]) -> tu
             continue
         columns[col] = name
     data = {name: [] for name in columns.values()}
-    for row in range(2, height + 1):
+    for row in rows:
         for col, name in columns.items():
             data[name].append(_cell_text(cells.get((row, col)), formulas.get((row, col)),
                                          file, row, name, problems, bad))
@@ -101,7 +101,7 @@ def read_sheet(values_ws, formulas_ws, file: str, problems: list[Problem]) -> tu
             problems.append(Problem(file, row, get_column_letter(col), excel_cell_text(cell.value),
                                     f"a value under a named column: column {get_column_letter(col)} has no header in row 1"))
     raw = pd.DataFrame(data, columns=list(columns.values()), dtype=object)
-    return drop_blank_rows(raw, list(range(2, height + 1))), bad
+    return drop_blank_rows(raw, rows), bad
 
 
 def _cell_text(cell, formula, file, row, column, problems, bad) -> str:

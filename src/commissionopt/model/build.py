@@ -30,8 +30,13 @@ def build_model(inst: Instance, cut=None, data: ModelData | None = None) -> tupl
     return m, md
 
 
-def set_cut(m: pyo.ConcreteModel, md: ModelData, cut) -> None:
-    """Change the budget cut in place (mutable Params): no rebuild."""
+def set_cut(m: pyo.ConcreteModel, md: ModelData, cut, extra_money: dict | None = None) -> None:
+    """Change the budget cut in place (mutable Params): no rebuild.
+
+    `extra_money` {(stream, year): pounds} adds money on top of the cut (e.g. the overspend
+    a baseline needed, to give another policy the same money)."""
     c = cut_by_year(cut, md.years)
+    extra = extra_money or {}
     for f, y in m.money.FY:
-        m.money.available[f, y] = md.amount[f] * (1 - (c[y] if md.subject_to_cut[f] else 0.0))
+        m.money.available[f, y] = (md.amount[f] * (1 - (c[y] if md.subject_to_cut[f] else 0.0))
+                                   + extra.get((f, y), 0.0) / md.money_scale)

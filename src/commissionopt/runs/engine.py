@@ -53,35 +53,39 @@ class Engine:
         self.options = options or SolveOptions()
         self.m, self.md = build_model(inst)
         self.build_seconds = self.m.build_seconds
-        self.session = HighsSession(self.m, self.options)
+        self.session = HighsSession(self.m, self.options,
+                                    mutable_rows=(self.m.money.stream_limit, self.m.mechanisms.policy_units))
         self.handoff_seconds = self.session.handoff_seconds
         self._baseline: dict = {}
 
     # ------------------------------------------------------------------------------
-    def _configure(self, spec: ModelSpec, cut: dict[int, float]) -> None:
-        set_cut(self.m, self.md, cut)
+    def _configure(self, spec: ModelSpec, cut: dict[int, float], extra_money: dict | None = None) -> None:
+        set_cut(self.m, self.md, cut, extra_money)
         self.session.refresh_rows(self.m.money.stream_limit)
         bounds = apply_policy(self.m, self.md, spec, cut, self.inst.levels)
         self.session.refresh_rows(self.m.mechanisms.policy_units)
         self.session.set_bounds(bounds)
         self.session.options = replace(self.options, **spec.solver)
 
-    def run(self, model="redesign", cut=None, verify: bool = True, target: float | None = None) -> Plan:
-        """Solve one policy at one cut; returns a Plan whatever the status."""
+    def run(self, model="redesign", cut=None, verify: bool = True, target: float | None = None,
+            extra_money: dict | None = None, name: str | None = None) -> Plan:
+        """Solve one policy at one cut; returns a Plan whatever the status.
+
+        `extra_money` {(stream, year): pounds} is added to the money after the cut."""
         spec = as_spec(model)
         cuts = cut_by_year(0.0 if spec.policy == "status_quo" else cut, self.md.years)
-        self._configure(spec, cuts)
+        self._configure(spec, cuts, extra_money)
         t0 = time.perf_counter()
         if spec.objective == "min_cost":
             if target is None:
                 target = self.baseline().summary["outcome_value"]
-                self._configure(spec, cuts)
+                self._configure(spec, cuts, extra_money)
             sol = self._min_cost(target)
         elif spec.objective == "max_efficiency":
             sol = self._max_efficiency()
         else:
             sol = self.session.lexicographic({"overspend": 1.0}, {"outcome": 1.0})
-        summary = {"status": sol.status, "policy": spec.name, "objective": spec.objective,
+        summary = {"status": sol.status, "policy": name or spec.name, "objective": spec.objective,
                    "cut": {int(y): float(c) for y, c in cuts.items()}, "levers": spec.free_levers,
                    "mip_gap": sol.mip_gap, "build_seconds": self.build_seconds,
                    "handoff_seconds": self.handoff_seconds, "solve_seconds": time.perf_counter() - t0,
@@ -105,7 +109,7 @@ class Engine:
             summary["payback_year"] = None
         if verify:
             from ..solve.verify import verify as check
-            plan.violations = check(self.inst, plan, cuts)
+            plan.violations = check(self.inst, plan, cuts, extra_money=extra_money)
             summary["verified"] = not plan.violations
             if plan.violations:
                 summary["status"] = Status.ERROR

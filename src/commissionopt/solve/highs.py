@@ -8,6 +8,7 @@ objective rows. No solve ever raises on a non-optimal end: it returns a Status.
 """
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import dataclass, field
 
@@ -19,6 +20,7 @@ from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
 from .status import Status
 
 INF = highspy.kHighsInf
+WATCHDOG_FACTOR, WATCHDOG_GRACE = 1.2, 5.0  # seconds past the time limit before cancelling
 
 
 @dataclass
@@ -58,7 +60,8 @@ _STATUS = {
 class HighsSession:
     """One compiled model in one HiGHS object, re-solved after bound and cost changes."""
 
-    def __init__(self, model: pyo.ConcreteModel, options: SolveOptions | None = None):
+    def __init__(self, model: pyo.ConcreteModel, options: SolveOptions | None = None,
+                 mutable_rows=(), names: bool = False):
         self.options = options or SolveOptions()
         t0 = time.perf_counter()
         columns = list(model.component_data_objects(pyo.Var, active=True, descend_into=True, sort=False))
@@ -68,7 +71,7 @@ class HighsSession:
         ncol = len(sf.columns)
 
         # merge the two rows of a ranged constraint into one HiGHS row [lower, upper]
-        keep, lower, upper, cons, offsets = [], [], [], [], []
+        keep, lower, upper, cons = [], [], [], []
         seen = {}
         for i, (con, mult) in enumerate(sf.rows):
             rhs = float(sf.rhs[i])
@@ -85,11 +88,14 @@ class HighsSession:
                 lower[j] = rhs
         self.cons = cons
         self.row_of = {id(c): i for i, c in enumerate(cons)}
-        # the constant moved out of each body, to re-derive bounds after a Param change
-        for c, lo, up in zip(cons, lower, upper):
-            lb, ub = pyo.value(c.lower) if c.has_lb() else None, pyo.value(c.upper) if c.has_ub() else None
-            offsets.append((ub - up) if ub is not None else (lb - lo))
-        self.offsets = np.array(offsets)
+        # the constant moved out of a body, to re-derive bounds after a Param change (only
+        # for the families named mutable: evaluating every row again costs as much as compiling)
+        self.offsets = {}
+        for comp in mutable_rows:
+            for c in comp.values():
+                i = self.row_of.get(id(c))
+                if i is not None:
+                    self.offsets[i] = (pyo.value(c.upper) - upper[i]) if c.has_ub() else (pyo.value(c.lower) - lower[i])
         A = sf.A.tocsr()[keep].tocsc() if len(keep) else sf.A.tocsc()
 
         lp = highspy.HighsLp()
@@ -106,8 +112,9 @@ class HighsSession:
         if self.integer.any():
             lp.integrality_ = [highspy.HighsVarType.kInteger if b else highspy.HighsVarType.kContinuous
                                for b in self.integer]
-        lp.col_names_ = [v.name for v in sf.columns]
-        lp.row_names_ = [c.name for c in cons]
+        if names:  # Pyomo names cost a third of the hand-off; our own maps do without them
+            lp.col_names_ = [v.name for v in sf.columns]
+            lp.row_names_ = [c.name for c in cons]
         self.base_col_lower = np.array(lp.col_lower_)
         self.base_col_upper = np.array(lp.col_upper_)
 
@@ -148,7 +155,7 @@ class HighsSession:
         self.h.changeColsBounds(self.num_col, idx, lower, upper)
 
     def refresh_rows(self, component) -> None:
-        """Re-read the bounds of a constraint family after its mutable Params changed."""
+        """Re-read the bounds of a constraint family (named in `mutable_rows`) after its Params changed."""
         rows, lo, up = [], [], []
         for c in component.values():
             i = self.row_of.get(id(c))
@@ -184,7 +191,7 @@ class HighsSession:
         if start is not None and self.integer.any():
             h.setSolution(self.num_col, np.arange(self.num_col, dtype=np.int32), start)
         t0 = time.perf_counter()
-        h.run()
+        self._run_watched(time_limit)
         secs = time.perf_counter() - t0
         ms = h.getModelStatus()
         info = h.getInfo()
@@ -198,6 +205,23 @@ class HighsSession:
         gap = float(info.mip_gap) if self.integer.any() and has_plan else 0.0
         return Solution(status=status, values=values, objective=info.objective_function_value if has_plan else None,
                         mip_gap=gap, seconds=secs, message=h.modelStatusToString(ms))
+
+    def _run_watched(self, time_limit: float) -> None:
+        """run(), with a wall-clock watchdog for MIPs: HiGHS does not always honour
+        time_limit (HiGHS #885, #2226), so the solve is cancelled a little after it."""
+        h = self.h
+        if not self.integer.any():
+            h.run()
+            return
+        h.HandleUserInterrupt = True
+        timer = threading.Timer(WATCHDOG_FACTOR * time_limit + WATCHDOG_GRACE, h.cancelSolve)
+        timer.daemon = True
+        timer.start()
+        try:
+            h.run()
+        finally:
+            timer.cancel()
+            h.HandleUserInterrupt = False
 
     def lexicographic(self, primary: dict[str, float], secondary: dict[str, float],
                       start: np.ndarray | None = None, rel_tol: float = 1e-6, abs_tol: float = 1e-6) -> Solution:

@@ -133,6 +133,7 @@ class _Ctx:
     summary: dict
     cut: dict
     tol: float
+    extra_money: dict = field(default_factory=dict)  # {(stream, year): £} given on top of the cut
     years: list = field(default_factory=list)
     H: int = 0
     r: float = 0.0
@@ -757,7 +758,8 @@ def _check_stream_limit(ctx: _Ctx) -> list[str]:
                 out.append(f"stream_limit: the streams table has no row for {f} year {y}")
                 continue
             v = st[(f, y)]
-            avail = p["base_amount"][f] * (1 - (ctx.cut.get(y, 0.0) if p["subject_to_cut"][f] else 0.0))
+            avail = (p["base_amount"][f] * (1 - (ctx.cut.get(y, 0.0) if p["subject_to_cut"][f] else 0.0))
+                     + ctx.extra_money.get((f, y), 0.0))
             drawn, over = _num(v["reserves_drawn"]), _num(v["overspend"])
             if ctx.money_off(_num(v["available"]), avail):
                 out.append(f"stream_limit: {f} year {y} reports available {_gbp(_num(v['available']))}, "
@@ -1146,7 +1148,8 @@ CHECKS = (
 )
 
 
-def verify(instance, plan, cut_by_year: dict[int, float] | float | None = None, tol: float = 1e-4) -> list[str]:
+def verify(instance, plan, cut_by_year: dict[int, float] | float | None = None, tol: float = 1e-4,
+           extra_money: dict | None = None) -> list[str]:
     """Every violation of the plan against the instance, one message each ([] = the plan checks out).
 
     `plan` is any object with `.tables` (dict of DataFrames, docs/results.md) and `.summary`
@@ -1154,7 +1157,7 @@ def verify(instance, plan, cut_by_year: dict[int, float] | float | None = None, 
     """
     tables = getattr(plan, "tables", None) or {}
     summary = getattr(plan, "summary", None) or {}
-    ctx = _Ctx(inst=instance, tables=tables, summary=summary, cut={}, tol=float(tol))
+    ctx = _Ctx(inst=instance, tables=tables, summary=summary, cut={}, tol=float(tol), extra_money=dict(extra_money or {}))
     try:
         _read_instance(ctx)
     except Exception as e:  # an instance this check cannot read is itself a failure to verify
