@@ -81,6 +81,27 @@ def test_reference_and_meaning_errors(base, name):
     assert all(p.startswith("error") for p in problems), "\n".join(problems)
 
 
+def test_service_no_stream_may_pay(base):
+    # the general fund's scope '*' pays anything: narrow it, and reablement (adult_care;health)
+    # is still paid by the BCF; a service tagged only 'youth' is paid by no one
+    edit(base / "funding.csv", "general_fund,20000000,true,*,", "general_fund,20000000,true,childrens;statutory,")
+    edit(base / "services.csv", ",adult_care;health", ",youth")
+    assert has(problems_of(base), "services.csv, row 4, column 'tags': value 'youth'", "no stream may pay this service")
+
+
+def test_overheads_need_a_stream(base):
+    edit(base / "funding.csv", "general_fund,20000000,true,*,true,", "general_fund,20000000,true,*,false,")
+    assert has(problems_of(base), "funding.csv", "column 'overheads'", "at least one stream with overheads = true",
+               "workforce")
+
+
+def test_statutory_need_needs_a_service(base):
+    edit(base / "needs.csv", "older_85_plus,emerging,900,300,0.04,0,", "older_85_plus,emerging,900,300,0.04,0.5,")
+    edit(base / "services.csv", "reablement,older_85_plus,emerging,", "reablement,older_85_plus,crisis,")
+    assert has(problems_of(base), "needs.csv, row 4, column 'statutory_coverage': value 0.5",
+               "no service can meet the duty")
+
+
 def test_required_table_needs_rows(base):
     (base / "gains.csv").write_text("service,domain,gain_per_unit\n")
     assert problems_of(base) == ["error: gains.csv: at least one row: Outcome gained per unit of service delivered."]

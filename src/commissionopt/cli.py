@@ -94,6 +94,143 @@ def convert(src: Path, dst: Path, force: bool) -> None:
     click.echo(f"wrote {dst}")
 
 
+REPO = Path(__file__).resolve().parents[2]
+DEFAULT_INSTANCE = "instances/shire_county"
+DEFAULT_CUT = "1:0.0625,2:0.125,3:0.1875,4:0.25"  # 25% over four years
+
+
+def _instance_path(given: Path | None) -> Path:
+    """The instance named, or the shipped default (looked for here, then beside the package)."""
+    if given is not None:
+        return given
+    here = Path(DEFAULT_INSTANCE)
+    return here if here.exists() else REPO / DEFAULT_INSTANCE
+
+
+def _solve_options(time_limit, gap, threads):
+    from .solve.highs import SolveOptions
+    opts = {k: v for k, v in (("time_limit", time_limit), ("mip_rel_gap", gap), ("threads", threads)) if v is not None}
+    return SolveOptions(**opts)
+
+
+def _plan_exit(plan) -> None:
+    """Exit codes: 3 infeasible, 4 no plan in the time limit, 5 plan failed the independent check."""
+    from .errors import InfeasibleError, NoPlanError, PlanCheckError
+    status = plan.status
+    if status == "infeasible":
+        raise InfeasibleError(f"no plan meets every hard constraint ({plan.summary.get('policy')})",
+                              plan.summary.get("conflicts"))
+    if status == "no_plan":
+        raise NoPlanError(f"the time limit passed before any plan was found ({plan.summary.get('policy')})")
+    if plan.violations:
+        raise PlanCheckError(plan.violations)
+    if status not in ("optimal", "time_limit"):
+        from .errors import CommissionoptError
+        raise CommissionoptError(f"the solver ended with status {status}: {plan.summary.get('solver_message')}")
+
+
+SOLVER_OPTIONS = [
+    click.option("--time-limit", type=float, default=None, help="Seconds per solve (default 300)."),
+    click.option("--gap", type=float, default=None, help="Relative MIP gap to stop at (default 0.001)."),
+    click.option("--threads", type=int, default=None, help="HiGHS threads (default 1: deterministic)."),
+]
+
+
+def solver_options(f):
+    for option in reversed(SOLVER_OPTIONS):
+        f = option(f)
+    return f
+
+
+@main.command()
+@click.argument("instance", type=INSTANCE)
+@click.option("--model", "model", default="redesign", show_default=True,
+              help="A model file (models/*.yaml) or a shipped model's name.")
+@click.option("--cut", default="0", show_default=True, help="Budget cut: 0.2, or by year 1:0.05,2:0.1,4:0.25.")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="Write every result table here (atomically).")
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json", "xlsx"]), default="table", show_default=True)
+@solver_options
+def solve(instance, model, cut, out, fmt, time_limit, gap, threads):
+    """Solve one instance under one model file at one budget cut."""
+    import json
+
+    from .data import load_instance
+    from .model.index import parse_cut
+    from .reports.output import plan_json, write_csv_folder, write_plan_workbook
+    from .reports.table import summary_table
+    from .runs.engine import Engine
+    inst = load_instance(instance)
+    click.echo(f"solving {inst.name} with {model} ...", err=True)
+    plan = Engine(inst, _solve_options(time_limit, gap, threads)).run(model, parse_cut(cut))
+    if out is not None and plan.tables:
+        write_csv_folder(plan, out)
+        if fmt == "xlsx":
+            write_plan_workbook(plan, out / "plan.xlsx")
+        click.echo(f"wrote {out}", err=True)
+    elif fmt == "xlsx":
+        raise click.UsageError("--format xlsx writes a workbook: give --out DIR")
+    if fmt == "json":
+        click.echo(json.dumps(plan_json(plan), indent=2))
+    elif fmt == "csv":
+        from .reports.output import summary_frame
+        click.echo(summary_frame(plan).to_csv(index=False), nl=False)
+    elif fmt == "table":
+        click.echo(f"{inst.name} / {plan.summary.get('policy')} / cut {cut}")
+        if plan.tables:
+            click.echo(summary_table(plan))
+    _plan_exit(plan)
+
+
+@main.command()
+@click.argument("instance", type=INSTANCE, required=False)
+@click.option("--cut", default=DEFAULT_CUT, show_default=True, help="Budget cut: 0.25, or by year 1:0.05,2:0.1,4:0.25.")
+@click.option("--models", default="status_quo,salami,redesign", show_default=True,
+              help="Comma-separated model files or shipped names.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.option("--xlsx", type=click.Path(dir_okay=False, path_type=Path), help="Also write a workbook with every table.")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="Write each policy's tables under DIR/POLICY/.")
+@solver_options
+def compare(instance, cut, models, fmt, xlsx, out, time_limit, gap, threads):
+    """Compare policies on one accounting (default: shire_county, 25% over four years)."""
+    import json
+
+    from .data import load_instance
+    from .model.index import parse_cut
+    from .reports.output import jsonable, plan_json, write_csv_folder, write_workbook
+    from .reports.table import comparison_table
+    from .runs.compare import compare as run_compare
+    from .runs.engine import Engine
+    inst = load_instance(_instance_path(instance))
+    names = [m.strip() for m in models.split(",") if m.strip()]
+    click.echo(f"building the model of {inst.name} ...", err=True)
+    engine = Engine(inst, _solve_options(time_limit, gap, threads))
+    total = len(names) + (1 if "salami" in names else 0)
+    with click.progressbar(length=total, label="solving policies", file=sys.stderr) as bar:
+        result = run_compare(inst, parse_cut(cut), names, engine=engine, progress=lambda _: bar.update(1))
+    table = result.table(inst.levels)
+    if fmt == "json":
+        doc = {"instance": inst.name, "source": str(inst.source), "cut": parse_cut(cut), "models": names,
+               "policies": {k: plan_json(p)["summary"] for k, p in result.plans.items()},
+               "inputs": next(iter(result.plans.values())).inputs}
+        click.echo(json.dumps(jsonable(doc), indent=2))
+    else:
+        click.echo(f"{inst.name}: cut {cut}")
+        click.echo(comparison_table(table))
+    if out is not None:
+        for name, plan in result.plans.items():
+            if plan.tables:
+                write_csv_folder(plan, out / name)
+    if xlsx is not None:
+        sheets = {"comparison": table.reset_index(names="measure")}
+        for name, plan in result.plans.items():
+            for t, df in plan.tables.items():
+                sheets[f"{name[:14]}_{t}"[:31]] = df
+        write_workbook(sheets, xlsx)
+        click.echo(f"wrote {xlsx}", err=True)
+    for plan in result.plans.values():
+        _plan_exit(plan)
+
+
 def _number(x: float) -> str:
     return f"{x:,.0f}" if abs(x) >= 100 or float(x).is_integer() else f"{x:,.2f}"
 

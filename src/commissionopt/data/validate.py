@@ -251,6 +251,45 @@ def check_funding_scopes(inst: Instance, r: Reporter) -> None:
                     r.row("funding", i, column, item, f"a service tag or service name in services.csv{_nearest(item, names)}")
 
 
+def _covers(listed: str, service: str, tags: list[str]) -> bool:
+    items = split_list(listed)
+    return "*" in items or service in items or any(t in items for t in tags)
+
+
+def check_services_payable(inst: Instance, r: Reporter) -> None:
+    """Each service can be paid by at least one funding stream (its scope, or pooled scope once pooled)."""
+    funding = inst["funding"]
+    for i, service, tags in zip(inst["services"].index, inst["services"]["service"], inst["services"]["tags"]):
+        tags = split_list(tags)
+        if not any(_covers(scope, service, tags) or (poolable and _covers(pooled, service, tags))
+                   for scope, pooled, poolable in zip(funding["scope"], funding["pooled_scope"], funding["poolable"])):
+            r.row("services", i, "tags", ";".join(tags) or "(no tags)",
+                  f"a tag (or the name '{service}') that some funding stream's scope covers: no stream may pay this service")
+
+
+def check_overheads_payable(inst: Instance, r: Reporter) -> None:
+    """A stream with overheads = true exists when there are staff, buildings, setup or pooling costs to pay."""
+    if inst["funding"]["overheads"].any():
+        return
+    costs = [name for name, present in (
+        ("workforce", not inst["workforce"].empty), ("buildings", not inst["buildings"].empty),
+        ("setup costs", (inst["options"]["setup_cost"] > 0).any()),
+        ("pooling costs", (inst["funding"]["pooling_cost"] > 0).any())) if present]
+    if costs:
+        r.whole("funding", "overheads", "false everywhere",
+                f"at least one stream with overheads = true to pay {', '.join(costs)}")
+
+
+def check_statutory_served(inst: Instance, r: Reporter) -> None:
+    """A need with statutory_coverage above 0 has at least one service aimed at it."""
+    served = set(zip(inst["services"]["cohort"], inst["services"]["level"]))
+    n = inst["needs"]
+    for i, cohort, level, cover in zip(n.index, n["cohort"], n["level"], n["statutory_coverage"]):
+        if cover > 0 and (cohort, level) not in served:
+            r.row("needs", i, "statutory_coverage", cover,
+                  f"0, or a service in {TABLES['services'].file} aimed at {cohort}/{level}: no service can meet the duty")
+
+
 # --- meaning -------------------------------------------------------------------------
 
 def check_current_options(inst: Instance, r: Reporter) -> None:
@@ -369,7 +408,8 @@ def warn_served(inst: Instance, r: Reporter) -> None:
 
 
 CHECKS = [check_meta, check_filled, check_references, check_levels, check_need_pairs, check_option_links,
-          check_building_types, check_funding_scopes, check_current_options, check_orders, check_transition_sums]
+          check_building_types, check_funding_scopes, check_services_payable, check_overheads_payable,
+          check_statutory_served, check_current_options, check_orders, check_transition_sums]
 WARNINGS = [warn_unit_costs, warn_spend_over_funding, warn_gain_above_harm, warn_served]
 
 

@@ -38,6 +38,26 @@ def cut_by_year(cut, years) -> dict[int, float]:
     return out
 
 
+def parse_cut(text: str | float | None):
+    """'0.2' (every year) or '1:0.05,2:0.1,4:0.25' (by year, the last carrying forward)."""
+    from ..errors import InputError, Problem
+    if text is None or isinstance(text, (int, float)):
+        return text
+    text = str(text).strip()
+    try:
+        if ":" not in text:
+            value = float(text)
+            parts = {1: value}
+        else:
+            parts = {int(k): float(v) for k, v in (p.split(":") for p in text.split(",") if p.strip())}
+    except ValueError:
+        raise InputError(Problem("--cut", None, None, text, "a share such as 0.25, or year:share pairs such as 1:0.05,2:0.1,4:0.25")) from None
+    bad = [v for v in parts.values() if not 0 <= v < 1] + [k for k in parts if k < 1]
+    if bad:
+        raise InputError(Problem("--cut", None, None, text, "shares from 0 up to (not including) 1, for years from 1"))
+    return parts[1] if ":" not in text else parts
+
+
 def matches(scope: list[str], service: str, tags: list[str]) -> bool:
     return "*" in scope or service in scope or any(t in scope for t in tags)
 

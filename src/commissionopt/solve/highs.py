@@ -57,6 +57,25 @@ _STATUS = {
 }
 
 
+def new_highs() -> highspy.Highs:
+    """A silent Highs object: its constructor prints a banner on the process's stdout
+    (file descriptor 1), which would corrupt `--format json`; it is sent to /dev/null."""
+    import os
+    import sys
+    sys.stdout.flush()
+    saved = os.dup(1)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 1)
+        h = highspy.Highs()
+        h.setOptionValue("output_flag", False)
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+        os.close(devnull)
+    return h
+
+
 class HighsSession:
     """One compiled model in one HiGHS object, re-solved after bound and cost changes."""
 
@@ -125,7 +144,7 @@ class HighsSession:
             name = obj.local_name.removeprefix("obj_")
             self.objective_rows[name] = (np.asarray(C[k].todense()).ravel(), float(sf.c_offset[k]))
 
-        self.h = highspy.Highs()
+        self.h = new_highs()
         self.h.setOptionValue("output_flag", bool(self.options.output))
         self.h.setOptionValue("random_seed", int(self.options.seed))
         if self.options.threads > 1:
@@ -262,8 +281,7 @@ class HighsSession:
         status, lp = h.getFixedLp()
         if status != highspy.HighsStatus.kOk:
             return None
-        fixed = highspy.Highs()
-        fixed.setOptionValue("output_flag", False)
+        fixed = new_highs()
         fixed.setOptionValue("random_seed", int(self.options.seed))
         fixed.passModel(lp)
         fixed.run()
