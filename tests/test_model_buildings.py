@@ -115,8 +115,6 @@ def test_salami_keeps_every_building_open(tmp_path):
     assert mk.series(plan.tables["spend"], "buildings") == mk.approx([21800] * 3)
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: with the buildings lever off (status quo, salami) extra hours are "
-                   "fixed to 0, so base activity housed in a partner site's extended hours is infeasible")
 def test_status_quo_of_youth_work_already_in_a_school_after_hours(tmp_path):
     # No council hub: youth work (40 units, 400 h) runs in the school's extended hours today.
     # The status quo continues it: 400 extended hours a year at £15 = 6,000.

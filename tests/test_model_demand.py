@@ -92,9 +92,6 @@ def test_coverage_caps_people_served_at_the_need(tmp_path):
     assert (need["served"] <= need["need"] + 1e-6).all()
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: status quo/salami fix a non-statutory service's units at "
-                   "(1-cut) x base_units (policy_units), and coverage (served <= need) then makes the "
-                   "model infeasible whenever need falls below the base-year activity")
 def test_status_quo_when_need_falls_below_base_activity(tmp_path):
     # 50 base units, but need falls to 30 a year (30 arrivals, no transitions). The status quo
     # continues base activity; it cannot serve more people than there are, so it serves all 30.
@@ -179,9 +176,6 @@ def test_redesign_meets_the_duty_and_cuts_elsewhere_first(duty):
     assert plan.summary["overspend_total"] == mk.approx(22500.0, rel=1e-5)
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: index._bounds caps x by U <= total money / unit price, but "
-                   "overspend is unbounded, so a statutory need costing more than all the money "
-                   "(plus reserves) is reported infeasible instead of as an overspend")
 def test_statutory_need_costing_more_than_all_the_money_is_an_overspend(tmp_path):
     # crisis: coverage 1, 40 people a year (40 arrivals, no persistence); care at £5,000 a person.
     # Status quo: care 40 units = £200,000, help 50 units = £5,000; general has £100,000.

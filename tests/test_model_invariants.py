@@ -43,14 +43,25 @@ def sorted_table(plan, name):
     return plan.tables[name].sort_values(KEYS[name]).reset_index(drop=True)
 
 
-def assert_same_plan(a, b, money_factor: float = 1.0, rtol: float = 1e-7, atol: float = 1e-6):
-    """Every table of plan b equals plan a's; b's money columns times money_factor equal a's."""
+def assert_same_plan(a, b, money_factor: float = 1.0, rtol: float = 1e-7, atol: float = 1e-6,
+                     money_atol: float = 1.0):
+    """Every table of plan b equals plan a's; b's money columns times money_factor equal a's.
+
+    Money columns get an absolute tolerance of `money_atol` pounds: HiGHS holds the least
+    overspend with a give of 1e-6 model units (about a penny on tiny) and solves to 1e-7,
+    so in a plan that overspends, where the reserves are drawn can move by pennies between
+    equally good plans. People, units and hours stay at atol."""
     for name in KEYS:
         x, y = sorted_table(a, name), sorted_table(b, name).copy()
-        for col in MONEY.get(name, []):
+        money = MONEY.get(name, [])
+        for col in money:
             y[col] = y[col] * money_factor
-        pd.testing.assert_frame_equal(x, y, check_exact=False, rtol=rtol, atol=atol * max(1.0, money_factor),
+        rest = [c for c in x.columns if c not in money]
+        pd.testing.assert_frame_equal(x[rest], y[rest], check_exact=False, rtol=rtol, atol=atol * max(1.0, money_factor),
                                       obj=name)
+        if money:
+            pd.testing.assert_frame_equal(x[money], y[money], check_exact=False, rtol=rtol, atol=money_atol,
+                                          obj=f"{name} (money)")
 
 
 @pytest.fixture(scope="module")
@@ -228,9 +239,6 @@ def test_redesign_is_within_its_gap_of_the_best_gain(tmp_path):
     assert plan.summary["outcome_gain"] >= best_gain(inst) * (1 - 1e-3) - 1e-6
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: HiGHS minimises -outcome_value with no offset, so the 0.1% MIP "
-                   "gap is relative to |outcome_value| (all the harm), not to outcome_gain; a large harm "
-                   "that no decision touches lets the redesign stop several % short on the gain")
 def test_a_constant_harm_does_not_loosen_the_redesign(tmp_path):
     # The same area with a million people a year in a need nothing serves: the decisions and the
     # gain are the same problem, so the redesign must still be within 0.1% of the best gain.

@@ -151,8 +151,6 @@ def test_without_reserves_the_invest_to_save_cannot_start(invest_to_save):
     assert plan.summary["outcome_gain"] == mk.approx(150)
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: reserve draws cost nothing in any phase, so the plan may draw "
-                   "(and report as drawn) more than it spends above the budget")
 def test_reserves_drawn_are_only_what_the_plan_spends_above_its_money(invest_to_save):
     # The redesign spends 12,000 in year 1 against 10,000: it needs 2,000 of the reserves, not
     # the 5,000 there are; nothing is needed in years 2-3.

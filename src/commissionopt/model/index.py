@@ -18,7 +18,7 @@ TERMINAL_YEARS = 10  # years of harm counted after the horizon (docs/formulation
 
 
 def money_scale_for(total_money: float) -> float:
-    """A power of ten so that total yearly money is between 100 and 1000 model units... roughly."""
+    """A power of ten that puts the total yearly money between 1,000 and 9,999 model units."""
     if total_money <= 0:
         return 1.0
     return 10.0 ** (math.floor(math.log10(total_money)) - 3)
@@ -164,6 +164,7 @@ def build_data(inst: Instance) -> ModelData:
     d["options_of"] = defaultdict(list)
     for o in options:
         d["options_of"][o[0]].append(o)
+    d["current_of"] = {o[0]: o for o in options if d["current"][o]}
     d["services_of_need"] = defaultdict(list)
     for s in services:
         d["services_of_need"][d["service_need"][s]].append(s)
@@ -240,8 +241,8 @@ def _bounds(md: ModelData) -> None:
 
     Nmax follows the need recursion with every source at its own bound (serving never
     makes need worse), so it is a valid upper bound on n. U[o, y] is the least of the
-    service's capacity, the need the option can reach, the money there is and the
-    staff hours that hiring and agency could supply.
+    service's capacity, the need the option can reach and the staff hours that hiring
+    and agency could supply. Money is no bound: overspend is measured, never forbidden.
     """
     d = md.d
     nmax = {}
@@ -252,7 +253,6 @@ def _bounds(md: ModelData) -> None:
                 v += rate * (d["base_source"][src] if y - g <= 0 else nmax[(*src, y - g)])
             nmax[(*kl, y)] = v
     d["nmax"] = nmax
-    money = sum(d["amount"].values()) + d["reserves_available"] + sum(d["capital_receipt"].values())
     U = {}
     for o in md.options:
         s = o[0]
@@ -262,8 +262,6 @@ def _bounds(md: ModelData) -> None:
             spu = d["served_per_unit"][o]
             if spu > 0:
                 u = min(u, d["max_share"][o] * nmax[(*kl, y)] / spu)
-            if d["unit_price"][o] > 0:
-                u = min(u, money / d["unit_price"][o])
             for rr, h in d["staff_hours"].get(o, {}).items():
                 hours = d["hours_per_fte"][rr] * (d["fte_base"][rr] + y * d["max_hire"][rr]) + d["max_agency_hours"][rr]
                 u = min(u, hours / h)

@@ -37,14 +37,18 @@ def add_mechanisms(m: pyo.ConcreteModel, md: ModelData) -> pyo.Block:
     b.setup_cost = pyo.Expression(md.years, rule=setup_cost)
 
     # policy_units: a policy's floor and ceiling on a service's total units (mutable
-    # Params, so a policy or a new cut changes row bounds only, never the matrix)
+    # Params, so a policy or a new cut changes row bounds only, never the matrix).
+    # `idle` is capacity a fixed policy keeps paying for when need falls below it (a block
+    # contract still paid in full): priced at the current option, serving nobody.
     b.policy_min = pyo.Param(md.services, md.years, mutable=True, initialize=0.0)
     b.policy_max = pyo.Param(md.services, md.years, mutable=True, initialize=lambda _, s, y: d["max_units"][s])
+    b.idle = pyo.Var(md.services, md.years, domain=pyo.NonNegativeReals, bounds=lambda _, s, y: (0.0, d["max_units"][s]))
     b.policy_units = pyo.Constraint(md.services, md.years, rule=lambda _, s, y: pyo.inequality(
-        b.policy_min[s, y], sum(units(b, o, y) for o in d["options_of"][s]), b.policy_max[s, y]))
+        b.policy_min[s, y], sum(units(b, o, y) for o in d["options_of"][s]) + b.idle[s, y], b.policy_max[s, y]))
 
     def direct(_, s, y):
-        return sum(d["unit_price"][o] * b.x[(*o, y)] for o in d["options_of"][s] if (*o, y) in b.x)
+        return (sum(d["unit_price"][o] * b.x[(*o, y)] for o in d["options_of"][s] if (*o, y) in b.x)
+                + d["unit_price"][d["current_of"][s]] * b.idle[s, y])
     b.direct_spend = pyo.Expression(md.services, md.years, rule=direct)
     return b
 

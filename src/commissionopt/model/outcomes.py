@@ -33,7 +33,8 @@ def add_outcomes(m: pyo.ConcreteModel, md: ModelData) -> pyo.Block:
     b.obj_spend = pyo.Objective(expr=b.discounted_spend, sense=pyo.minimize)
     b.obj_overspend = pyo.Objective(expr=b.discounted_overspend, sense=pyo.minimize)
     b.obj_terminal_cost = pyo.Objective(expr=b.terminal_cost, sense=pyo.minimize)
+    b.obj_reserves_drawn = pyo.Objective(expr=sum(md.delta[y] * v for (f, y), v in m.money.draw.items()), sense=pyo.minimize)
     return b
 
 
-OBJECTIVE_ROWS = ("outcome", "spend", "overspend", "terminal_cost")
+OBJECTIVE_ROWS = ("outcome", "spend", "overspend", "terminal_cost", "reserves_drawn")

@@ -42,6 +42,8 @@ def apply_policy(m, md: ModelData, spec: ModelSpec, cut: dict[int, float], level
                     hi = lo  # cut like every other line; a statutory service may need more
             mech.policy_min[s, y] = lo
             mech.policy_max[s, y] = hi
+            if free:  # idle capacity exists only where a fixed policy pays for it
+                bounds.append((mech.idle[s, y], 0, 0))
     if not lv["mechanisms"]:
         for o in mech.adopt:
             bounds.append((mech.adopt[o], 0, 0))
@@ -49,11 +51,9 @@ def apply_policy(m, md: ModelData, spec: ModelSpec, cut: dict[int, float], level
         for r in md.roles:
             for y, f in salami_fte(md, r, cut).items():
                 bounds.append((wf.fte[r, y], f, None))  # hiring only where a duty needs it
-    if not lv["buildings"]:
+    if not lv["buildings"]:  # every building stays open; partner sites' extra hours stay usable
         for k in bd.open:
             bounds.append((bd.open[k], 1, 1))
-        for k in bd.extra:
-            bounds.append((bd.extra[k], 0, 0))
     if not lv["pooling"]:
         for f in mo.pool:
             bounds.append((mo.pool[f], 0, 0))

@@ -23,11 +23,14 @@ def extract_tables(m, md: ModelData, session, values) -> dict[str, pd.DataFrame]
     units = pd.DataFrame([(s, mm, y, x.get((s, mm, y), 0.0)) for (s, mm) in md.options for y in Y],
                          columns=["service", "mechanism", "year", "units"])
     o_keys = list(zip(units["service"], units["mechanism"]))
+    idle = _vals(session, m.mechanisms.idle, values)
+    units["idle_units"] = [idle[(o[0], y)] if d["current"][o] else 0.0 for o, y in zip(o_keys, units["year"])]
     units["people_served"] = [d["served_per_unit"][o] * u for o, u in zip(o_keys, units["units"])]
-    units["direct_spend"] = [d["unit_price"][o] * S * u for o, u in zip(o_keys, units["units"])]
+    units["direct_spend"] = [d["unit_price"][o] * S * (u + i) for o, u, i in zip(o_keys, units["units"], units["idle_units"])]
 
+    used = units.groupby(["service", "mechanism"])["units"].sum()
     options = pd.DataFrame([(s, mm, bool(d["current"][(s, mm)]),
-                             bool(d["current"][(s, mm)] or round(adopt.get((s, mm), 0.0)) == 1),
+                             bool(used.get((s, mm), 0.0) > 1e-9 if d["current"][(s, mm)] else round(adopt.get((s, mm), 0.0)) == 1),
                              0.0 if d["current"][(s, mm)] else round(adopt.get((s, mm), 0.0)) * d["setup"][(s, mm)] * S)
                             for (s, mm) in md.options],
                            columns=["service", "mechanism", "current", "adopted", "setup_cost"])

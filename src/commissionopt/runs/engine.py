@@ -24,6 +24,7 @@ from ..solve.highs import HighsSession, SolveOptions
 from ..solve.status import Status
 
 DINKELBACH_ITERATIONS = 12
+POLISH = {"spend": 1.0, "reserves_drawn": 1.0}  # among equally good plans, the cheapest
 
 
 def _versions() -> dict:
@@ -56,6 +57,10 @@ class Engine:
         self.session = HighsSession(self.m, self.options,
                                     mutable_rows=(self.m.money.stream_limit, self.m.mechanisms.policy_units))
         self.handoff_seconds = self.session.handoff_seconds
+        # the outcome row as -(outcome_value - outcome_none): HiGHS then measures its MIP gap
+        # on what the decisions achieve, not on the large constant harm of all need
+        row, off = self.session.objective_rows["outcome"]
+        self.session.objective_rows["gain"] = (row, off + self.md.outcome_none)
         self._baseline: dict = {}
 
     # ------------------------------------------------------------------------------
@@ -84,7 +89,7 @@ class Engine:
         elif spec.objective == "max_efficiency":
             sol = self._max_efficiency()
         else:
-            sol = self.session.lexicographic({"overspend": 1.0}, {"outcome": 1.0})
+            sol = self.session.lexicographic({"overspend": 1.0}, {"gain": 1.0}, polish=POLISH)
         summary = {"status": sol.status, "policy": name or spec.name, "objective": spec.objective,
                    "cut": {int(y): float(c) for y, c in cuts.items()}, "levers": spec.free_levers,
                    "mip_gap": sol.mip_gap, "build_seconds": self.build_seconds,
@@ -125,9 +130,10 @@ class Engine:
     def _min_cost(self, target: float):
         """Least discounted spend plus terminal cost, outcome held at least `target`."""
         s = self.session
-        row, off = s.objective_rows["outcome"]  # row . x + off = -outcome
+        row, off = s.objective_rows["outcome"]  # row . x + off = -outcome_value
+        gain = target - self.md.outcome_none
         nz = np.flatnonzero(row)
-        s.h.addRow(-np.inf, -target - off + 1e-6 * max(1.0, abs(target)), len(nz), nz.astype(np.int32), row[nz])
+        s.h.addRow(-np.inf, -target - off + 1e-6 * max(1.0, abs(gain)), len(nz), nz.astype(np.int32), row[nz])
         try:
             return s.lexicographic({"overspend": 1.0}, {"spend": 1.0, "terminal_cost": 1.0})
         finally:
@@ -136,13 +142,12 @@ class Engine:
     def _max_efficiency(self):
         """Outcome gain per pound, by Dinkelbach iterations on max gain - lambda * spend."""
         s = self.session
-        none = self.md.outcome_none
-        sol = s.lexicographic({"overspend": 1.0}, {"outcome": 1.0})
+        sol = s.lexicographic({"overspend": 1.0}, {"gain": 1.0})
         lam = 0.0
         for _ in range(DINKELBACH_ITERATIONS):
             if sol.values is None:
                 return sol
-            gain = -s.evaluate("outcome", sol.values) - none
+            gain = -s.evaluate("gain", sol.values)
             spend = s.evaluate("spend", sol.values)
             if spend <= 0:
                 return sol
@@ -150,7 +155,7 @@ class Engine:
             if abs(new - lam) <= 1e-6 * max(1.0, abs(new)):
                 break
             lam = new
-            sol = s.lexicographic({"overspend": 1.0}, {"outcome": 1.0, "spend": lam})
+            sol = s.lexicographic({"overspend": 1.0}, {"gain": 1.0, "spend": lam})
         sol.extra["efficiency_per_model_unit"] = lam
         return sol
 

@@ -20,6 +20,8 @@ from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
 from .status import Status
 
 INF = highspy.kHighsInf
+POLISH_TOL = 1e-7  # relative give on the objective when polishing a plan
+HOLD_TOLS, HOLD_ABS = (1e-9, 1e-6), 1e-6  # give on the first phase's optimum while the second runs
 WATCHDOG_FACTOR, WATCHDOG_GRACE = 1.2, 5.0  # seconds past the time limit before cancelling
 
 
@@ -200,9 +202,10 @@ class HighsSession:
         return float(row @ values + off)
 
     # ---- solving -------------------------------------------------------------------
-    def _run(self, cost: np.ndarray, start: np.ndarray | None, time_limit: float) -> Solution:
+    def _run(self, cost: np.ndarray, offset: float, start: np.ndarray | None, time_limit: float) -> Solution:
         h = self.h
         h.changeColsCost(self.num_col, np.arange(self.num_col, dtype=np.int32), cost)
+        h.changeObjectiveOffset(float(offset))  # HiGHS measures the MIP gap on cost.x + offset
         h.changeObjectiveSense(highspy.ObjSense.kMinimize)
         h.setOptionValue("time_limit", float(max(1e-3, time_limit)))
         h.setOptionValue("mip_rel_gap", float(self.options.mip_rel_gap))
@@ -243,34 +246,67 @@ class HighsSession:
             h.HandleUserInterrupt = False
 
     def lexicographic(self, primary: dict[str, float], secondary: dict[str, float],
-                      start: np.ndarray | None = None, rel_tol: float = 1e-6, abs_tol: float = 1e-6) -> Solution:
-        """Minimise `primary`, then `secondary` with primary held at its minimum (two runs)."""
+                      start: np.ndarray | None = None, polish: dict[str, float] | None = None) -> Solution:
+        """Minimise `primary`, then `secondary` with primary held at its minimum (two runs).
+
+        The hold allows HOLD_TOLS of give, the tightest first; a looser one is tried only if
+        the tight hold proves numerically infeasible. `polish`: then, with integer decisions
+        fixed and both held, minimise these rows (an LP): among plans equally good, the one
+        that spends and draws least."""
         t_end = time.perf_counter() + self.options.time_limit
         c1, off1 = self.objective_vector(primary)
-        first = self._run(c1, start, self.options.time_limit)
+        first = self._run(c1, off1, start, self.options.time_limit)
         if first.values is None:
             return first
         best = float(c1 @ first.values)
-        c2, _ = self.objective_vector(secondary)
+        c2, off2 = self.objective_vector(secondary)
         nz = np.flatnonzero(c1)
-        hold = best + max(abs_tol, rel_tol * abs(best))
-        self.h.addRow(-INF, hold, len(nz), nz.astype(np.int32), c1[nz])
-        try:
-            second = self._run(c2, first.values, t_end - time.perf_counter())
-            if second.values is None:  # out of time in phase 2: the phase-1 plan stands
-                first.status = Status.TIME_LIMIT if first.status == Status.OPTIMAL else first.status
-                first.extra["phase"] = 1
-                return first
-            second.seconds += first.seconds
-            second.extra["primary_value"] = best + off1
-            if self.integer.any():
-                second.mip_gap = max(second.mip_gap or 0.0, first.mip_gap or 0.0)
-            if second.status == Status.OPTIMAL and first.status == Status.TIME_LIMIT:
-                second.status = Status.TIME_LIMIT
-            second.row_duals = self._duals(second.values, c2)
-            return second
-        finally:
-            self.h.deleteRows(1, np.array([self.num_row], dtype=np.int32))
+        for rel in HOLD_TOLS:
+            self.h.addRow(-INF, best + max(HOLD_ABS, rel * abs(best)), len(nz), nz.astype(np.int32), c1[nz])
+            try:
+                second = self._run(c2, off2, first.values, t_end - time.perf_counter())
+                if second.status == Status.INFEASIBLE and rel != HOLD_TOLS[-1]:
+                    continue
+                if second.values is None:  # no plan from phase 2: the phase-1 plan stands, flagged
+                    first.status = Status.TIME_LIMIT if first.status == Status.OPTIMAL else first.status
+                    first.extra["phase"] = 1
+                    first.message = f"objective phase ended {second.message}; the least-overspend plan is shown"
+                    return first
+                second.seconds += first.seconds
+                second.extra["primary_value"] = best + off1
+                if self.integer.any():
+                    second.mip_gap = max(second.mip_gap or 0.0, first.mip_gap or 0.0)
+                if second.status == Status.OPTIMAL and first.status == Status.TIME_LIMIT:
+                    second.status = Status.TIME_LIMIT
+                second.row_duals = self._duals(second.values, c2)
+                if polish:
+                    self._polish(second, c2, polish)
+                return second
+            finally:
+                self.h.deleteRows(1, np.array([self.num_row], dtype=np.int32))
+
+    def _polish(self, sol: Solution, held: np.ndarray, objective: dict[str, float]) -> None:
+        """Re-solve the fixed-integer LP for the least `objective`, holding `held` at the plan's
+        value (relative tolerance POLISH_TOL); keeps the plan if the LP does not solve."""
+        h = self.h
+        if self.integer.any():
+            status, lp = h.getFixedLp()
+            if status != highspy.HighsStatus.kOk:
+                return
+        else:
+            lp = h.getLp()
+        p = new_highs()
+        p.setOptionValue("random_seed", int(self.options.seed))
+        p.passModel(lp)
+        value = float(held @ sol.values)
+        nz = np.flatnonzero(held)
+        p.addRow(-INF, value + POLISH_TOL * max(1.0, abs(value)), len(nz), nz.astype(np.int32), held[nz])
+        c, _ = self.objective_vector(objective)
+        p.changeColsCost(self.num_col, np.arange(self.num_col, dtype=np.int32), c)
+        p.run()
+        if p.getModelStatus() == highspy.HighsModelStatus.kOptimal:
+            sol.values = np.array(p.getSolution().col_value)
+            sol.extra["polished"] = True
 
     def _duals(self, values: np.ndarray, cost: np.ndarray) -> np.ndarray | None:
         """Row duals of the LP with integer decisions fixed at the plan (the hold row included)."""

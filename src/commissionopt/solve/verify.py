@@ -340,6 +340,18 @@ def _units(ctx: _Ctx) -> dict | None:
     return out
 
 
+def _idle(ctx: _Ctx) -> dict:
+    """{(s, m, y): idle units}: capacity a fixed policy pays for that serves nobody (optional column)."""
+    if "idle_of" not in ctx._cache:
+        df = ctx.table("units")
+        idle = defaultdict(float)
+        if df is not None and "idle_units" in df.columns:
+            for a, b, c, i in zip(df["service"], df["mechanism"], df["year"], df["idle_units"]):
+                idle[(str(a), str(b), int(_num(c)))] = _num(i)
+        ctx._cache["idle_of"] = idle
+    return ctx._cache["idle_of"]
+
+
 def _people(ctx: _Ctx, o, y) -> float:
     return ctx.p["spu"][o] * _units(ctx)[(*o, y)]
 
@@ -633,13 +645,18 @@ def _check_direct_spend(ctx: _Ctx) -> list[str]:
     rows = ctx.keyed("units", ("service", "mechanism", "year"), ("units", "people_served", "direct_spend"))
     if rows is None:
         return out
+    idle = _idle(ctx)
     for (s, m, y), v in rows.items():
         if (s, m) not in p["price"]:
             continue
-        expected = p["price"][(s, m)] * _num(v["units"])
+        spare = idle.get((s, m, y), 0.0)
+        if spare < -ctx.tol or (spare > ctx.tol and not p["current"].get((s, m), False)):
+            out.append(f"idle_units: {s}/{m} year {y} has {spare:,.2f} idle units: only a current option "
+                       f"may carry paid-for units that serve nobody, never below 0")
+        expected = p["price"][(s, m)] * (_num(v["units"]) + spare)
         if ctx.money_off(_num(v["direct_spend"]), expected):
             out.append(f"direct_spend: {s}/{m} year {y} reports {_gbp(_num(v['direct_spend']))}, "
-                       f"(1 + transaction_rate) x unit_cost x units = {_gbp(expected)}")
+                       f"(1 + transaction_rate) x unit_cost x (units + idle_units) = {_gbp(expected)}")
     return out
 
 
@@ -672,7 +689,8 @@ def _check_service_funding(ctx: _Ctx) -> list[str]:
         paid[(s, y)] += a
     for s in p["services"]:
         for y in ctx.years:
-            direct = sum(p["price"][o] * units[(*o, y)] for o in p["options_of"][s])
+            idle = _idle(ctx)
+            direct = sum(p["price"][o] * (units[(*o, y)] + idle[(*o, y)]) for o in p["options_of"][s])
             if ctx.money_off(paid[(s, y)], direct):
                 out.append(f"service_funding: {s} year {y} is funded {_gbp(paid[(s, y)])} but its direct spend "
                            f"is {_gbp(direct)}")
@@ -969,7 +987,8 @@ def _check_buildings(ctx: _Ctx) -> list[str]:
 # ---------------------------------------------------------------------------------------
 def _direct_by_year(ctx: _Ctx) -> dict:
     units = _units(ctx)
-    return {y: sum(ctx.p["price"][o] * units[(*o, y)] for o in ctx.p["options"]) for y in ctx.years}
+    idle = _idle(ctx)
+    return {y: sum(ctx.p["price"][o] * (units[(*o, y)] + idle[(*o, y)]) for o in ctx.p["options"]) for y in ctx.years}
 
 
 def _check_spend(ctx: _Ctx) -> list[str]:
