@@ -21,9 +21,10 @@ is no prefix and `area` is empty):
   some with lead times and setup costs, about a quarter that never pay back (dearer,
   worse, high setup).
 - Roles: staff hours on in-house options (one main role and business support).
-- Buildings in up to 12 localities (council hubs, libraries, day and youth centres the
-  council may close for a capital receipt; partner schools open after hours and health
-  centres); housed services use one or two building types of their locality.
+- Buildings in 12 localities (fewer if there are fewer services): council hubs,
+  libraries, day and youth centres the council may close for a capital receipt; partner
+  schools open after hours and health centres. Housed services use one or two building
+  types of their locality (so one or two sites each, whatever the size).
 - Funding: a general fund per area (cut, pays overheads), a ring-fenced public health
   grant per area, and one poolable NHS stream (better care fund) shared by all areas.
 - Reserves: opening 6%, minimum 4% of the yearly money.
@@ -148,7 +149,6 @@ SUPPORT_SHARE = 0.15  # of an in-house unit's staff hours, done by business supp
 
 LOCALITIES = ["north", "south", "east", "west", "central", "coast", "vale", "moor", "forest", "riverside",
               "market", "hill"]
-SERVICES_PER_LOCALITY = 20
 # building type: owner, chance a locality has one, fixed cost range (£/year), closable chance
 BUILDING_TYPES = {
     "family_hub": ("council", 1.0, (90e3, 220e3), 0.5),
@@ -470,7 +470,9 @@ class _Area:
 
     def _buildings(self) -> None:
         rng = self.rng
-        n_loc = max(1, min(len(LOCALITIES), math.ceil(self.services_n / SERVICES_PER_LOCALITY)))
+        # a county has about a dozen localities whatever the number of services: building
+        # hours stay those of real buildings (a few thousand a year), shared by more services
+        n_loc = max(1, min(len(LOCALITIES), self.services_n))
         self.buildings = []
         sites = {}  # (locality, type) -> building dict
         for loc in LOCALITIES[:n_loc]:

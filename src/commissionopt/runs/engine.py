@@ -99,6 +99,8 @@ class Engine:
         inputs = {"instance": self.inst.name, "source": str(self.inst.source or ""), "model": spec.name,
                   "model_file": spec.source, "cut": summary["cut"], "versions": _versions(),
                   "scenario_changes": list(self.inst.changes)}
+        if sol.status == Status.INFEASIBLE:  # before anything else changes the session's bounds
+            summary["conflicts"] = sol.extra.get("conflicts") or self._explain()
         if sol.values is None:
             return Plan(summary=summary, inputs=inputs)
         tables = extract_tables(self.m, self.md, self.session, sol.values)
@@ -135,9 +137,16 @@ class Engine:
         nz = np.flatnonzero(row)
         s.h.addRow(-np.inf, -target - off + 1e-6 * max(1.0, abs(gain)), len(nz), nz.astype(np.int32), row[nz])
         try:
-            return s.lexicographic({"overspend": 1.0}, {"spend": 1.0, "terminal_cost": 1.0})
+            sol = s.lexicographic({"overspend": 1.0}, {"spend": 1.0, "terminal_cost": 1.0})
+            if sol.status == Status.INFEASIBLE:  # the outcome target may be part of the conflict
+                sol.extra["conflicts"] = self._explain()
+            return sol
         finally:
             s.h.deleteRows(1, np.array([s.num_row], dtype=np.int32))
+
+    def _explain(self) -> list[str]:
+        from ..solve.explain import explain_infeasible
+        return explain_infeasible(self.session, self.md, time_limit=min(30.0, self.session.options.time_limit))
 
     def _max_efficiency(self):
         """Outcome gain per pound, by Dinkelbach iterations on max gain - lambda * spend."""

@@ -1,28 +1,34 @@
 """Why no plan exists: the conflicting constraints of an infeasible run, in the analyst's words.
 
-`explain_infeasible(session, md)` works on a copy of the model held by a HighsSession (the
-session itself is never changed):
+`explain_infeasible(session, md)` works on copies of the model a HighsSession holds (its
+current policy bounds included; the session itself is never changed):
 
-1. The LP with integer decisions relaxed is solved. If it is infeasible, HiGHS computes an
-   irreducible infeasible subsystem (IIS) of it (`iis_strategy` = from-LP + irreducible,
-   bounded by `iis_time_limit`). A conflict of the relaxation is a conflict of the integer
-   model too, so nothing is lost by relaxing; the report says that it did.
-2. Each IIS row and column bound is mapped back to its Pyomo family and key
-   (`statutory_duty[children,crisis,4]`, the upper bound of `x[child_protection,in_house,4]`)
-   and the amounts are measured on the IIS itself: for each member, the least relaxation of
-   that member alone that makes the conflict feasible (one small LP each). A statutory duty
-   (or a service or policy floor) is the "anchor"; the limit that binds it is said with its
-   amount, e.g. "statutory duty for children/crisis in year 4 needs 1,240 staff hours of
-   social_worker more than hiring and agency limits allow".
-3. When no IIS comes back (time limit, `valid_ = False`) or the relaxation is feasible (the
-   model is infeasible only through its integer decisions), an elastic re-solve keeps the
-   integer decisions and the accounting identities hard and lets every other row take
-   penalised slack (`Highs.feasibilityRelaxation`); the report says which families needed
-   slack and how much. Where integer decisions exist, the IIS of the LP with the integers fixed
-   at that nearest plan is reported as well.
+1. **The first year with no plan.** The model is causal (a year's rows involve that year and
+   earlier ones), so the LP relaxation of the rows up to year t is feasible before the first
+   conflict and infeasible from it on: searched galloping then by bisection, small LPs first.
+   Integer decisions are relaxed: a conflict of the relaxation is a conflict of every integer
+   plan, and the report says so.
+2. **The IIS** of that LP from HiGHS (`iis_strategy` = from-LP + irreducible, bounded by
+   `iis_time_limit` and a wall-clock watchdog). Each IIS row and bound is mapped back to its
+   Pyomo family and key (`statutory_duty[children,crisis,4]`, the upper bound of
+   `x[child_protection,in_house,4]`).
+3. **Amounts.** For each member, the least relaxation of it (with the other forms of the same
+   data limit: a service's maximum is the service_max row, the policy cap and each option's
+   tight bound U; a role's hours are the staff_hours row and each in-house option's U) that
+   ends the conflict, measured with every constraint up to that year in force (falling back to
+   the IIS rows alone). A statutory duty (or a service minimum or policy floor) is the anchor;
+   the limit on its own services is said with its amount, converted through the duty's
+   shortfall where that is unambiguous: "statutory duty for children/crisis in year 3 needs 174
+   staff hours of social_worker more than hiring and agency limits allow".
+4. **Fallback.** With no IIS in time (HiGHS then returns `valid_ = True`, status "time limit"
+   and every row: the status must be checked) or when the relaxation is feasible (infeasible
+   only through integer decisions), an elastic re-solve keeps the integer decisions and the
+   accounting identities hard and gives every other row penalised slack
+   (`Highs.feasibilityRelaxation`), reporting which families needed slack and how much; with
+   integer decisions, the IIS of the LP with them fixed at that nearest plan follows.
 
-`describe(con, md)` turns one constraint into words; `describe_bound(var, side, ...)` one
-variable bound. The reports reuse both.
+`describe(con, md)` turns one constraint into words, `describe_bound(var, side, value, md)` one
+variable bound; the reports reuse both.
 """
 from __future__ import annotations
 
@@ -46,7 +52,7 @@ WATCHDOG_FACTOR, WATCHDOG_GRACE = 1.2, 2.0  # seconds past a limit before a HiGH
 # rows that only do the accounting: they are never "the" conflict, and stay hard when elastic
 IDENTITIES = {"need_flow", "fte_balance", "building_hours", "service_funding", "overheads_funding"}
 # families that ask for more (the anchor of a conflict), by priority
-ANCHORS = ("statutory_duty", "service_min", "policy_units")
+ANCHORS = ("added_row", "statutory_duty", "service_min", "policy_units")
 _IIS_STATUS = {-1: "feasible", 0: "unknown", 1: "time limit", 2: "reducible", 3: "irreducible"}
 
 
@@ -84,11 +90,6 @@ def _key(obj) -> tuple:
 def family_of(obj) -> str:
     """'statutory_duty' for demand.statutory_duty[children,crisis,4]."""
     return obj.parent_component().local_name
-
-
-def block_of(obj) -> str:
-    b = obj.parent_block()
-    return b.local_name if b is not None and b.parent_block() is not None else ""
 
 
 def _md(md, name, *key, default=None):
@@ -225,8 +226,12 @@ def _x_cause(md, s, m, y, ub):
 
 
 def _staff_reach(det) -> str:
-    return (f"{num(det['fte_base'])} FTE now + {num(det['max_hire'])} hires a year, x {num(det['hpf'])} h, "
-            f"+ {num(det['agency'])} agency hours")
+    y = det.get("year")
+    if y is not None and det["max_hire"] > 0:
+        hires = f"{num(det['fte_base'])} FTE now + up to {num(y * det['max_hire'])} hired by year {y}"
+    else:
+        hires = f"{num(det['fte_base'])} FTE now + {num(det['max_hire'])} hires a year"
+    return f"{hires}, x {num(det['hpf'])} h, + {num(det['agency'])} agency hours"
 
 
 def describe_bound(var, side: str, value: float, md=None, policy: bool = False) -> str:
@@ -386,6 +391,8 @@ class Member:
     extremum: float | None = None  # the row activity / column value at that relaxation
     policy: bool = False  # a column bound set by the policy
     fixed: bool = False  # an integer decision fixed at a plan (the fallback's second step)
+    level: int | None = None  # where the amount was measured (see _Variant.level)
+    unit: str | None = None  # None: the member's own units; "service_units" / "role_hours": the limit's
 
     @property
     def family(self) -> str:
@@ -393,7 +400,7 @@ class Member:
 
     @property
     def key(self) -> tuple:
-        return _key(self.obj) if self.obj is not None else (self.index,)
+        return _key(self.obj) if self.obj is not None else ()
 
     @property
     def bound(self) -> float:
@@ -480,7 +487,11 @@ def _watchdog(h: highspy.Highs, seconds: float):
 
 
 def _new_highs(time_limit: float, seed: int = 0) -> highspy.Highs:
-    h = highspy.Highs()
+    try:  # the solver border's silent constructor (the banner would corrupt --format json)
+        from .highs import new_highs
+        h = new_highs()
+    except ImportError:
+        h = highspy.Highs()
     h.setOptionValue("output_flag", False)
     h.setOptionValue("random_seed", int(seed))
     h.setOptionValue("time_limit", float(max(1e-3, time_limit)))
@@ -568,55 +579,77 @@ class _Explainer:
         cu = self.col_upper if col_upper is None else col_upper
         return _make_lp(self.A[rows], self.row_lower[rows], self.row_upper[rows], cl, cu)
 
-    def earliest_year(self, col_lower=None, col_upper=None):
-        """(first year whose rows, with all earlier ones, admit no plan; its rows) or (None, all rows).
+    def solve_lp(self, lp, budget: float):
+        """(Highs holding `lp` after run(), its model status)."""
+        budget = max(1e-3, min(budget, self.left()))
+        h = _new_highs(budget, self.seed)
+        h.passModel(lp)
+        with _watchdog(h, budget):
+            h.run()
+        return h, h.getModelStatus()
 
+    def earliest_year(self, col_lower=None, col_upper=None, budget: float | None = None):
+        """Find the first year with no plan: (status, year, rows up to it, the Highs that proved it).
+
+        status: "found" (rows up to `year` are infeasible, all earlier prefixes feasible), "feasible"
+        (the whole LP is), "unknown" (out of time or a solver failure), "no_years" (rows carry no year).
         The model is causal (a year's rows involve that year and earlier ones), so the rows up to
-        year t are feasible for every t before the first conflict and infeasible from it on.
+        year t are feasible for every t before the first conflict and infeasible from it on. Years are
+        searched galloping (1, 2, 4, 8, ..., H) then by bisection: an early conflict costs small LPs.
         """
         ry = self.row_years()
         years = sorted(set(int(y) for y in ry if y >= 0))
-        everything = np.arange(self.lp.num_row_)
         if len(years) < 2:
-            return None, everything
+            return "no_years", None, np.arange(self.lp.num_row_), None
+        end = self.left() if budget is None else min(budget, self.left())
+        stop = time.perf_counter() + end
+        seen: dict[int, tuple] = {}
 
-        def infeasible(t) -> bool | None:
-            if self.left() <= 0:
+        def infeasible(k: int):
+            if k in seen:
+                return seen[k][0]
+            left = stop - time.perf_counter()
+            if left <= 0:
                 return None
-            rows = np.flatnonzero(ry <= t)
-            h = _new_highs(max(1e-3, min(self.left(), 0.25 * self.left() + 1.0)), self.seed)
-            h.passModel(self.sub_lp(rows, col_lower, col_upper))
-            h.run()
-            ms = h.getModelStatus()
+            rows = np.flatnonzero(ry <= years[k])
+            h, ms = self.solve_lp(self.sub_lp(rows, col_lower, col_upper), left)
             if ms == highspy.HighsModelStatus.kOptimal:
-                return False
-            if ms in (highspy.HighsModelStatus.kInfeasible, highspy.HighsModelStatus.kUnboundedOrInfeasible):
-                return True
-            return None
+                r = False
+            elif ms in (highspy.HighsModelStatus.kInfeasible, highspy.HighsModelStatus.kUnboundedOrInfeasible):
+                r = True
+            else:
+                r = None
+                self.notes.append(f"the LP up to year {years[k]} ended '{h.modelStatusToString(ms)}'")
+            seen[k] = (r, rows, h if r else None)
+            return r
 
-        lo, hi = 0, len(years) - 1  # years[hi] is infeasible (the whole model is)
-        while lo < hi:
-            mid = (lo + hi) // 2
-            r = infeasible(years[mid])
+        last = len(years) - 1
+        lo, k = -1, 0  # lo: the largest index known feasible
+        while True:
+            r = infeasible(k)
             if r is None:
-                return None, everything
+                return "unknown", None, None, None
+            if r:
+                break
+            lo = k
+            if k == last:
+                return "feasible", None, None, None
+            k = min(last, 2 * k + 1)
+        hi = k
+        while hi - lo > 1:
+            mid = (lo + hi) // 2
+            r = infeasible(mid)
+            if r is None:
+                return "unknown", None, None, None
             if r:
                 hi = mid
             else:
-                lo = mid + 1
-        t = years[lo]
-        return t, np.flatnonzero(ry <= t)
+                lo = mid
+        _, rows, h = seen[hi]
+        return "found", years[hi], rows, h
 
-    def iis(self, lp, budget: float):
-        """(model status, HighsIis or None, reason) of `lp` (its integrality as given)."""
-        h = _new_highs(budget, self.seed)
-        h.passModel(lp)
-        h.run()
-        ms = h.getModelStatus()
-        if ms == highspy.HighsModelStatus.kOptimal:
-            return ms, None, "feasible"
-        if ms not in (highspy.HighsModelStatus.kInfeasible, highspy.HighsModelStatus.kUnboundedOrInfeasible):
-            return ms, None, f"the LP ended '{h.modelStatusToString(ms)}'"
+    def iis(self, h: highspy.Highs, budget: float):
+        """(HighsIis or None, reason) of the infeasible LP held (and already run) in `h`."""
         budget = max(1e-3, min(budget, self.left()))
         h.setOptionValue("iis_strategy", int(highspy.IisStrategy.kIisStrategyFromLp)
                          | int(highspy.IisStrategy.kIisStrategyIrreducible))
@@ -626,13 +659,37 @@ class _Explainer:
             with _watchdog(h, budget):
                 st, iis = h.getIis()
         except Exception as exc:  # an old highspy (1.12 had it broken)
-            return ms, None, f"getIis failed ({exc})"
+            return None, f"getIis failed ({exc})"
         status = int(iis.status_)
         if st == highspy.HighsStatus.kError or not iis.valid_:
-            return ms, None, f"HiGHS returned no valid IIS (status {_IIS_STATUS.get(status, status)})"
+            return None, f"HiGHS returned no valid IIS (status {_IIS_STATUS.get(status, status)})"
+        # on its time limit HiGHS returns valid_ = True, status 1 and *every* row: check the status
         if status not in (2, 3) or (len(iis.row_index_) + len(iis.col_index_)) == 0:
-            return ms, None, f"HiGHS returned no IIS (status {_IIS_STATUS.get(status, status)})"
-        return ms, iis, _IIS_STATUS.get(status, str(status))
+            return None, f"HiGHS returned no IIS (status {_IIS_STATUS.get(status, status)})"
+        return iis, _IIS_STATUS.get(status, str(status))
+
+    def find_conflict(self, col_lower=None, col_upper=None, use_iis: bool = True):
+        """(iis, reason, first year, rows the IIS indexes) for the LP with the given column bounds."""
+        status, first, rows, h = self.earliest_year(col_lower, col_upper, budget=0.45 * self.left())
+        if status == "no_years":
+            rows = np.arange(self.lp.num_row_)
+            h, ms = self.solve_lp(self.sub_lp(rows, col_lower, col_upper), 0.45 * self.left())
+            if ms == highspy.HighsModelStatus.kOptimal:
+                status = "feasible"
+            elif ms in (highspy.HighsModelStatus.kInfeasible, highspy.HighsModelStatus.kUnboundedOrInfeasible):
+                status = "found"
+            else:
+                status = "unknown"
+                self.notes.append(f"the LP ended '{h.modelStatusToString(ms)}'")
+        if status == "feasible":
+            return None, "feasible", None, None
+        if status == "unknown":
+            return None, f"the LP relaxation could not be solved within the time ({'; '.join(self.notes)})", \
+                None, None
+        if not use_iis:
+            return None, "IIS not asked for", first, rows
+        iis, reason = self.iis(h, 0.75 * self.left())
+        return iis, reason, first, rows
 
     def members(self, iis, col_lower, col_upper, rows=None) -> list[Member]:
         """IIS rows (mapped through `rows` when the IIS is of a row subset) and bounds as Members."""
@@ -656,6 +713,78 @@ class _Explainer:
                               policy=self.is_policy(j, "upper" if side != "lower" else "lower")))
         return out
 
+    # ---- the same data limit in its other forms --------------------------------------
+    def companions(self, m: Member) -> list[tuple[str, int, str]]:
+        """Other rows and bounds that state the same limit as `m` (relaxed with it).
+
+        A service's maximum is both the service_max row, the policy_units cap (where the policy leaves
+        it at the maximum) and each option's tight bound U = min(max_units, ...); a role's hours are the
+        staff_hours row and each in-house option's U. Relaxing one form alone would leave the others
+        binding, and the amount would mean nothing.
+        """
+        if m.obj is None or self.md is None or m.side != "upper":
+            return []
+        key = getattr(self, "_companions", None)
+        if key is None:
+            self._companions = key = {}
+        ck = (m.kind, m.index)
+        if ck in key:
+            return key[ck]
+        out: list[tuple[str, int, str]] = []
+        try:
+            model = m.obj.model()
+            d = self.md.d
+            mech = model.mechanisms
+            f = m.family
+
+            def row(con):
+                i = self.s.row_of.get(id(con))
+                if i is not None:
+                    out.append(("row", i, "upper"))
+
+            def col_if(var, kind):
+                j = self.s.col_of.get(id(var))
+                if j is None or self.is_policy(j, "upper"):
+                    return
+                s_, mm, y_ = _key(var)
+                if _x_cause(self.md, s_, mm, y_, self.col_upper[j])[0] == kind:
+                    out.append(("col", j, "upper"))
+
+            def service_forms(s_, y_):
+                row(model.demand.service_max[s_, y_])
+                if abs(pyo.value(mech.policy_max[s_, y_]) - d["max_units"][s_]) <= 1e-9 * max(1.0, d["max_units"][s_]):
+                    row(mech.policy_units[s_, y_])
+                for o in d["options_of"][s_]:
+                    if (*o, y_) in mech.x:
+                        col_if(mech.x[(*o, y_)], "max_units")
+
+            def role_forms(r, y_):
+                row(model.workforce.staff_hours[r, y_])
+                for o, hours in d["staff_hours"].items():
+                    if r in hours and (*o, y_) in mech.x:
+                        col_if(mech.x[(*o, y_)], "staff")
+
+            if m.kind == "col" and f == "x" and not m.policy:
+                s_, mm, y_ = m.key
+                kind, det = _x_cause(self.md, s_, mm, y_, m.bound)
+                if kind == "max_units":
+                    service_forms(s_, y_)
+                elif kind == "staff":
+                    role_forms(det["role"], y_)
+            elif m.kind == "row" and f == "service_max":
+                service_forms(*m.key)
+            elif m.kind == "row" and f == "policy_units":
+                s_, y_ = m.key
+                if abs(m.upper - d["max_units"][s_]) <= 1e-9 * max(1.0, d["max_units"][s_]):
+                    service_forms(s_, y_)
+            elif m.kind == "row" and f == "staff_hours":
+                role_forms(*m.key)
+        except (AttributeError, KeyError, TypeError, ValueError):
+            out = []
+        out = [c for c in out if not (c[0] == m.kind and c[1] == m.index)]
+        key[ck] = out
+        return out
+
     # ---- amounts on the IIS ------------------------------------------------------------
     def _variants(self, members, col_lower, col_upper, base_rows=None):
         """Where amounts are measured, in order: the model up to the conflict's year (all rows and
@@ -671,10 +800,10 @@ class _Explainer:
                     bu[m.index] = cu[m.index]
         out = []
         if base_rows is not None and self.A[base_rows].nnz <= FULL_AMOUNT_NNZ:
-            out.append(_Variant(self, np.asarray(base_rows), cl, cu))
+            out.append(_Variant(self, np.asarray(base_rows), cl, cu, 0))
         if rows:
-            out.append(_Variant(self, np.asarray(rows), cl, cu))
-            out.append(_Variant(self, np.asarray(rows), bl, bu))
+            out.append(_Variant(self, np.asarray(rows), cl, cu, 1))
+            out.append(_Variant(self, np.asarray(rows), bl, bu, 2))
         return out
 
     def amounts(self, members: list[Member], col_lower, col_upper, base_rows=None) -> list:
@@ -692,7 +821,8 @@ class _Explainer:
             for var in variants:
                 res = var.relax(m)
                 if res is not None:
-                    m.amount, m.extremum = res
+                    m.amount, m.extremum, m.unit = res
+                    m.level = var.level
                     break
         return variants
 
@@ -751,8 +881,9 @@ FULL_AMOUNT_NNZ = 2_000_000  # measure amounts on the whole model up to the conf
 class _Variant:
     """One LP (a row subset with given column bounds) in which members are relaxed one at a time."""
 
-    def __init__(self, ex: "_Explainer", rows, cl, cu):
+    def __init__(self, ex: "_Explainer", rows, cl, cu, level: int):
         self.ex, self.rows, self.cl, self.cu = ex, rows, cl, cu
+        self.level = level  # 0: every row up to the conflict's year; 1: IIS rows, all bounds; 2: the IIS alone
         self.A = ex.A[rows]
         self.rl, self.ru = ex.row_lower[rows].copy(), ex.row_upper[rows].copy()
         self.pos = {int(i): p for p, i in enumerate(rows)}
@@ -765,62 +896,98 @@ class _Variant:
             self._h.passModel(_make_lp(self.A, self.rl, self.ru, self.cl, self.cu))
         return self._h
 
+    def _set(self, kind, idx, side, relaxed: bool):
+        h = self.h
+        if kind == "row":
+            p = self.pos.get(idx)
+            if p is None:
+                return
+            if not relaxed:
+                h.changeRowBounds(p, self.rl[p], self.ru[p])
+            elif side == "lower":
+                h.changeRowBounds(p, -INF, self.ru[p])
+            else:
+                h.changeRowBounds(p, self.rl[p], INF)
+        elif not relaxed:
+            h.changeColBounds(idx, self.cl[idx], self.cu[idx])
+        elif side == "upper":
+            h.changeColBounds(idx, self.cl[idx], INF)
+        else:
+            h.changeColBounds(idx, -INF, self.cu[idx])
+
     def optimise(self, cost, relax: Member | None = None):
-        """Minimise cost with `relax` relaxed; the objective value or None."""
+        """Minimise cost with `relax` (and the other forms of the same limit) relaxed; the value or None."""
         h, n = self.h, self.A.shape[1]
         h.setOptionValue("time_limit", float(max(1e-3, min(10.0, self.ex.left()))))
+        changed = []
         if relax is not None:
-            if relax.kind == "row":
-                p = self.pos[relax.index]
-                lo, up = (-INF, self.ru[p]) if relax.side == "lower" else (self.rl[p], INF)
-                h.changeRowBounds(p, lo, up)
-            elif relax.side == "upper":
-                h.changeColBounds(relax.index, self.cl[relax.index], INF)
-            else:
-                h.changeColBounds(relax.index, -INF, self.cu[relax.index])
+            changed = [(relax.kind, relax.index, relax.side)] + self.ex.companions(relax)
+            for kind, idx, side in changed:
+                self._set(kind, idx, side, True)
         h.changeColsCost(n, np.arange(n, dtype=np.int32), np.asarray(cost, float))
         h.changeObjectiveSense(highspy.ObjSense.kMinimize)
         try:
-            h.run()
+            with _watchdog(h, max(1e-3, min(10.0, self.ex.left()))):
+                h.run()
             ok = h.getModelStatus() == highspy.HighsModelStatus.kOptimal
             return float(h.getInfo().objective_function_value) if ok else None
         finally:
-            if relax is not None:
-                if relax.kind == "row":
-                    p = self.pos[relax.index]
-                    h.changeRowBounds(p, self.rl[p], self.ru[p])
-                else:
-                    h.changeColBounds(relax.index, self.cl[relax.index], self.cu[relax.index])
+            for kind, idx, side in changed:
+                self._set(kind, idx, side, False)
+
+    def measure(self, m: Member):
+        """(cost vector, bound, unit) of what relaxing `m` lets grow: the member's own row activity or
+        column value, or, for an option's tight bound, the limit it stands for (the service's total
+        units; the role's staff-hour row), so that relaxing all its forms is measured on the whole."""
+        n = self.A.shape[1]
+        md, ex = self.ex.md, self.ex
+        if m.kind == "col" and m.family == "x" and m.side == "upper" and not m.policy and not m.fixed \
+                and md is not None:
+            s_, mm, y_ = m.key
+            kind, det = _x_cause(md, s_, mm, y_, m.bound)
+            try:
+                mech = m.obj.model().mechanisms
+                if kind == "max_units":
+                    cost = np.zeros(n)
+                    for o in md.d["options_of"][s_]:
+                        if (*o, y_) in mech.x:
+                            cost[ex.s.col_of[id(mech.x[(*o, y_)])]] = 1.0
+                    return cost, md.d["max_units"][s_], "service_units"
+                if kind == "staff":
+                    i = ex.s.row_of.get(id(m.obj.model().workforce.staff_hours[det["role"], y_]))
+                    if i is not None and i in self.pos:
+                        p = self.pos[i]
+                        return self.A[p].toarray().ravel(), self.ru[p], "role_hours"
+            except (AttributeError, KeyError):
+                pass
+        if m.kind == "row":
+            p = self.pos[m.index]
+            coef = self.A[p].toarray().ravel()
+            return (coef, self.ru[p], None) if m.side == "upper" else (-coef, self.rl[p], None)
+        cost = np.zeros(n)
+        if m.side == "upper":
+            cost[m.index] = 1.0
+            return cost, self.cu[m.index], None
+        cost[m.index] = -1.0
+        return cost, self.cl[m.index], None
 
     def relax(self, m: Member):
-        """(violation, activity) at the least relaxation of `m` alone, or None (still infeasible here)."""
+        """(violation, activity, unit) at the least relaxation of `m`, or None (still infeasible here)."""
         if m.kind == "row" and m.index not in self.pos:
             return None
-        n = self.A.shape[1]
-        if m.kind == "row":
-            coef = self.A[self.pos[m.index]].toarray().ravel()
-            cost = coef if m.side == "upper" else -coef
-        else:
-            cost = np.zeros(n)
-            cost[m.index] = 1.0 if m.side == "upper" else -1.0
+        cost, bound, unit = self.measure(m)
         val = self.optimise(cost, m)
         if val is None:
             return None
-        if m.kind == "row":
-            p = self.pos[m.index]
-            bound = self.ru[p] if m.side == "upper" else self.rl[p]
-        else:
-            bound = self.cu[m.index] if m.side == "upper" else self.cl[m.index]
         ext = val if m.side == "upper" else -val
         v = ext - bound if m.side == "upper" else bound - ext
-        return max(0.0, v), ext
+        return max(0.0, v), ext, unit
 
     def least(self, j: int, relax: Member) -> float | None:
         """Least value of column j with `relax` relaxed (e.g. the least need in the conflict's year)."""
         cost = np.zeros(self.A.shape[1])
         cost[j] = 1.0
         return self.optimise(cost, relax)
-
 
 
 def _year(key):
@@ -848,7 +1015,7 @@ def _anchor(members: list[Member]) -> Member | None:
         if m.kind != "row":
             continue
         f = m.family
-        if f == "statutory_duty" or f == "service_min" or (f == "policy_units" and m.side == "lower"):
+        if f in ("added_row", "statutory_duty", "service_min") or (f == "policy_units" and m.side == "lower"):
             cands.append((ANCHORS.index(f), _year(m.key) or 0, m))
     if not cands:
         return None
@@ -867,6 +1034,10 @@ def _limit_phrase(m: Member, md) -> tuple[int, str, str, str] | None:
         if m.policy:
             return 3, f"{num(v)} units of {s} via {mm}", f"the policy's limit of {num(m.bound)} units", ""
         kind, det = _x_cause(md, s, mm, y, m.bound)
+        if kind == "staff" and m.unit == "role_hours":
+            return (0, f"{num(v)} staff hours of {det['role']}", "hiring and agency limits",
+                    f"at least {num(det['hours'] + v)} h of {det['role']} needed in year {y}, at most "
+                    f"{num(det['hours'])} h to be had ({_staff_reach(det)})")
         if kind == "staff":
             hours = v * det["per_unit"]
             need = (m.bound + v) * det["per_unit"]
@@ -875,7 +1046,7 @@ def _limit_phrase(m: Member, md) -> tuple[int, str, str, str] | None:
                     f"({num(det['per_unit'])} h a unit), at most {num(det['hours'])} h to be had "
                     f"({_staff_reach(det)})")
         if kind == "max_units":
-            return 1, f"{num(v)} units of {s}", f"its maximum of {num(m.bound)} units", f"{s} via {mm}"
+            return 1, f"{num(v)} units of {s}", f"its maximum of {num(det['max'])} units", ""
         if kind == "reach":
             return (2, f"{num(v)} units of {s} via {mm}", f"that option's reach",
                     f"{det['share']:.0%} of at most {num(det['nmax'])} people in need")
@@ -887,7 +1058,7 @@ def _limit_phrase(m: Member, md) -> tuple[int, str, str, str] | None:
             if md is not None and r in md.d.get("hours_per_fte", {}):
                 d = md.d
                 det = {"fte_base": d["fte_base"][r], "max_hire": d["max_hire"][r], "hpf": d["hours_per_fte"][r],
-                       "agency": d["max_agency_hours"][r]}
+                       "agency": d["max_agency_hours"][r], "year": y}
                 hours = det["hpf"] * (det["fte_base"] + y * det["max_hire"]) + det["agency"]
                 detail = f"at most {num(hours)} h of {r} to be had in year {y} ({_staff_reach(det)})"
             return 0, f"{num(v)} staff hours of {r}", "staff, hiring and agency limits", detail
@@ -916,50 +1087,73 @@ def _limit_phrase(m: Member, md) -> tuple[int, str, str, str] | None:
     return None
 
 
-def _through_anchor(anchor: Member, lim: Member, limits: list[Member], md) -> float | None:
-    """The limit's amount implied by the anchor's shortfall (people short -> units -> the limit's units).
-
-    Only where it is unambiguous: a statutory duty, a limit on one option (or service) that serves the
-    duty's own need in the duty's year, and no other such limit in the conflict.
-    """
-    if md is None or anchor.family != "statutory_duty" or anchor.amount is None or anchor.amount <= TOL:
+def _limit_identity(m: Member, anchor: Member, md):
+    """Which data limit an own-need member of the anchor's year stands for: ("service", s), ("role", r),
+    ("x", (s, m)); None when it is not a limit on the anchor's own services in the anchor's year."""
+    if md is None or anchor.family != "statutory_duty":
         return None
     k, l, y = anchor.key
     own = set(md.d["services_of_need"].get((k, l), ()))
-
-    def option_of(m: Member):
-        f, key = m.family, m.key
+    f, key = m.family, m.key
+    try:
         if m.kind == "col" and f == "x" and m.side == "upper" and key[0] in own and key[2] == y:
+            if m.policy:
+                return ("x", (key[0], key[1]))
+            kind, det = _x_cause(md, key[0], key[1], y, m.bound)
+            if kind == "max_units":
+                return ("service", key[0])
+            if kind == "staff":
+                return ("role", det["role"])
             return ("x", (key[0], key[1]))
-        if m.kind == "row" and f in ("service_max",) and key[0] in own and key[1] == y:
+        if m.kind == "row" and f == "service_max" and key[0] in own and key[1] == y:
             return ("service", key[0])
         if m.kind == "row" and f == "policy_units" and m.side == "upper" and key[0] in own and key[1] == y:
             return ("service", key[0])
         if m.kind == "row" and f == "staff_hours" and key[1] == y:
-            users = [o for s in own for o in md.d["options_of"][s] if key[0] in md.d["staff_hours"].get(o, {})]
-            return ("staff", tuple(users)) if len(users) == 1 else ("staff", None)
+            if any(key[0] in md.d["staff_hours"].get(o, {}) for s in own for o in md.d["options_of"][s]):
+                return ("role", key[0])
+    except (KeyError, TypeError, ValueError):
         return None
+    return None
 
-    mine = option_of(lim)
-    if mine is None or mine[1] is None:
+
+def _through_anchor(anchor: Member, lim: Member, limits: list[Member], md):
+    """(amount, unit) of the limit implied by the anchor's shortfall (people short -> units -> hours).
+
+    The anchor's shortfall is measured on every constraint up to its year, so where the limit is the
+    only one on the duty's own services in that year, this is the amount the data imply. None where
+    that is ambiguous (several different limits, or options serving different numbers per unit).
+    """
+    if md is None or anchor.family != "statutory_duty" or anchor.amount is None or anchor.amount <= TOL:
         return None
-    others = [m for m in limits if m is not lim and option_of(m) is not None]
-    if others:
+    mine = _limit_identity(lim, anchor, md)
+    if mine is None:
         return None
+    if any(_limit_identity(m, anchor, md) not in (None, mine) for m in limits):
+        return None
+    k, l, y = anchor.key
+    own = md.d["services_of_need"].get((k, l), ())
     kind, what = mine
     if kind == "x":
         spu = md.d["served_per_unit"][what]
-        return anchor.amount / spu if spu > 0 else None
+        return (anchor.amount / spu, None) if spu > 0 else None
     if kind == "service":
         spus = {md.d["served_per_unit"][o] for o in md.d["options_of"][what]}
-        return anchor.amount / spus.pop() if len(spus) == 1 and min(spus | {1}) > 0 else None
-    o = what[0]
-    spu = md.d["served_per_unit"][o]
-    return anchor.amount / spu * md.d["staff_hours"][o][lim.key[0]] if spu > 0 else None
+        if len(spus) != 1 or min(spus) <= 0:
+            return None
+        return anchor.amount / spus.pop(), ("service_units" if lim.kind == "col" else None)
+    users = [o for s in own for o in md.d["options_of"][s] if what in md.d["staff_hours"].get(o, {})]
+    ratios = {md.d["staff_hours"][o][what] / md.d["served_per_unit"][o] for o in users
+              if md.d["served_per_unit"][o] > 0}
+    if len(ratios) != 1:
+        return None
+    return anchor.amount * ratios.pop(), ("role_hours" if lim.kind == "col" else None)
 
 
 def _anchor_words(a: Member, md) -> str:
     f, key = a.family, a.key
+    if f == "added_row":
+        return "the row added for this run (an outcome target or objective hold)"
     if f == "statutory_duty":
         k, l, y = key
         return f"statutory duty for {_kl(k, l)} in year {y}"
@@ -987,9 +1181,9 @@ def _iis_lines(ex: _Explainer, members: list[Member], variants=None) -> list[str
         # say the primary limit's amount through the anchor's own shortfall (measured on the whole model
         # up to the conflict's year) where the limit is the anchor's own service in the same year
         lim = ranked[0][1]
-        v = _through_anchor(anchor, lim, limits, md)
-        if v is not None:
-            lim.amount = v
+        res = _through_anchor(anchor, lim, limits, md)
+        if res is not None:
+            lim.amount, lim.unit = res
             again = _limit_phrase(lim, md)
             if again is not None:
                 ranked[0] = (again, lim)
@@ -1004,10 +1198,12 @@ def _iis_lines(ex: _Explainer, members: list[Member], variants=None) -> list[str
             count = defaultdict(int)
             for m in others:
                 count[m.family] += 1
-            words = {"statutory_duty": ("statutory duty", "statutory duties"),
+            words = {"added_row": ("added row", "added rows"),
+                     "statutory_duty": ("statutory duty", "statutory duties"),
                      "service_min": ("service minimum", "service minimums"),
                      "policy_units": ("policy floor", "policy floors")}
-            parts = [f"{c} other {words[f][c > 1]}" for f, c in sorted(count.items(), key=lambda t: ANCHORS.index(t[0]))]
+            order = sorted(count.items(), key=lambda t: ANCHORS.index(t[0]))
+            parts = [f"{c} other {words[f][c > 1]}" for f, c in order]
             head += " together with " + (", ".join(parts[:-1]) + " and " + parts[-1] if len(parts) > 1 else parts[0]) \
                 + " (below)"
         detail = []
@@ -1031,7 +1227,14 @@ def _iis_lines(ex: _Explainer, members: list[Member], variants=None) -> list[str
                     duty = f" (the duty covers {cov:.0%})" if cov is not None and cov < 1 else ""
                     detail.append(f"at least {num(least)} people in {_kl(k, l)} need in year {y}{duty}")
             detail.append(violation_words(anchor, anchor.amount, md))
-        if ranked:
+        idents = {_limit_identity(m, anchor, md) for m in limits} - {None}
+        if len(idents) > 1 and all(i[0] == "service" for i in idents) and anchor.amount:
+            # several services of the duty's need, each at its maximum: say the gap once, in people
+            names = sorted(i[1] for i in idents)
+            lines.append(f"{head} needs {num(anchor.amount)} more people served than the maximums of "
+                         f"{', '.join(names[:-1])} and {names[-1]} allow: " + ", ".join(detail[:-1] or detail))
+            used.update(id(m) for m in limits if _limit_identity(m, anchor, md) is not None)
+        elif ranked:
             (rank, more, allow, why), lim = ranked[0]
             used.add(id(lim))
             tail = "; ".join(p for p in (why, ", ".join(detail)) if p)
@@ -1061,7 +1264,8 @@ def _iis_lines(ex: _Explainer, members: list[Member], variants=None) -> list[str
     for m in rest[:MAX_LISTED]:
         amt = ""
         if m.amount and m.amount > TOL:
-            amt = f" (relaxing it by {_amount_words(m, md)} would resolve this conflict)"
+            aside = "" if m.level == 0 else ", other limits aside"
+            amt = f" (relaxing it by {_amount_words(m, md)} would resolve this conflict{aside})"
         lines.append(f"also binding: {m.words(md)}{amt}")
     if len(rest) > MAX_LISTED:
         fams = defaultdict(int)
@@ -1117,6 +1321,10 @@ def _amount_words(m: Member, md) -> str:
     if m.kind == "col":
         if f == "x":
             kind, det = _x_cause(md, *m.key, m.bound) if m.side == "upper" and not m.policy else (None, {})
+            if m.unit == "role_hours" and kind == "staff":
+                return f"{num(v)} h of {det['role']}"
+            if m.unit == "service_units":
+                return f"{num(v)} units of {m.key[0]} in all"
             if kind == "staff":
                 return f"{num(v)} units ({num(v * det['per_unit'])} h of {det['role']})"
             return f"{num(v)} units"
@@ -1148,7 +1356,8 @@ def _lead_note(ex: _Explainer, anchor: Member) -> str | None:
                 waiting.append(f"{o[0]} via {o[1]} (lead time: from year {lead + 1})")
     if not waiting:
         return None
-    return "not yet available in that year: " + "; ".join(waiting)
+    more = f"; and {len(waiting) - 4} more" if len(waiting) > 4 else ""
+    return "not yet available in that year: " + "; ".join(waiting[:4]) + more
 
 
 def _slack_lines(ex: _Explainer, rslack, cslack, top: int = MAX_LISTED) -> tuple[list[str], list[tuple[str, float]]]:
@@ -1190,30 +1399,10 @@ def explain(session, md=None, time_limit: float = 30.0, use_iis: bool = True) ->
     """
     ex = _Explainer(session, md, time_limit)
     has_int = bool(ex.integer.any())
-    relaxed = ex.s.h.getLp()
-    relaxed.integrality_ = []
-    relaxed.col_cost_ = np.zeros(relaxed.num_col_)
-    ms = None
-    first, rows = None, None
-    h = _new_highs(max(1e-3, 0.3 * ex.left()), ex.seed)
-    h.passModel(relaxed)
-    h.run()
-    ms = h.getModelStatus()
-    if ms in (highspy.HighsModelStatus.kInfeasible, highspy.HighsModelStatus.kUnboundedOrInfeasible):
-        first, rows = ex.earliest_year()
-        if first is not None:
-            relaxed = ex.sub_lp(rows)
-        else:
-            rows = None
-    budget = max(1e-3, 0.6 * ex.left())
-    if use_iis:
-        ms, iis, reason = ex.iis(relaxed, budget)
-    else:
-        iis, reason = None, "feasible" if ms == highspy.HighsModelStatus.kOptimal else "IIS not asked for"
+    iis, reason, first, rows = ex.find_conflict(use_iis=use_iis)
     if iis is not None:
         members = ex.members(iis, ex.col_lower, ex.col_upper, rows)
-        variants = ex.amounts(members, ex.col_lower, ex.col_upper,
-                              rows if rows is not None else np.arange(ex.lp.num_row_))
+        variants = ex.amounts(members, ex.col_lower, ex.col_upper, rows)
         lines = _iis_lines(ex, members, variants)
         what = "the LP" if not has_int else (
             "the LP relaxation (integer decisions such as options adopted, buildings open and pooling allowed "
@@ -1226,21 +1415,23 @@ def explain(session, md=None, time_limit: float = 30.0, use_iis: bool = True) ->
                            first_year=first)
 
     # fallback: elastic re-solve with integers kept
-    if reason == "feasible" and has_int:
-        why = ("the LP relaxation is feasible: the model is infeasible only through its integer decisions "
-               "(options adopted, buildings open, pooling)")
-    elif reason == "feasible":
-        why = "the model copied from the session is feasible (nothing to explain)"
-    else:
-        why = reason
+    if reason == "feasible" and not has_int:
+        lines = ["the model as the session holds it is feasible: there is no conflict to explain (was a row "
+                 "added for the run, such as an outcome target, removed before this call?)"]
+        return Explanation(lines, "none", has_int, seconds=time.perf_counter() - ex.t0, notes=ex.notes)
+    why = "the LP relaxation is feasible" if reason == "feasible" else reason
     res = ex.elastic(max(1e-3, ex.left()))
     if res is None:
         lines = [f"no conflict could be identified within {time_limit:g} s ({why})"]
         return Explanation(lines, "none", has_int, seconds=time.perf_counter() - ex.t0, notes=ex.notes)
+    if reason == "feasible" and (np.any(res[0]) or np.any(res[1])):
+        why += (": the model is infeasible only through its integer decisions (options adopted, buildings open, "
+                "pooling)")
     rslack, cslack, xval, soft_cols, est = res
     body, names = _slack_lines(ex, rslack, cslack)
     if not body:
-        lines = [f"no slack was needed in an elastic re-solve ({why})"]
+        lines = [f"the model as the session holds it has a plan: an elastic re-solve needed no slack ({why}); "
+                 f"there is no conflict to explain"]
         return Explanation(lines, "none", has_int, seconds=time.perf_counter() - ex.t0, notes=ex.notes)
     kept = "integer decisions kept, " if has_int else ""
     cols = "and variable bounds " if soft_cols else ""
@@ -1255,10 +1446,7 @@ def explain(session, md=None, time_limit: float = 30.0, use_iis: bool = True) ->
         cl, cu = ex.col_lower.copy(), ex.col_upper.copy()
         vals = np.clip(np.round(xval[ex.integer]), cl[ex.integer], cu[ex.integer])
         cl[ex.integer], cu[ex.integer] = vals, vals
-        first, rows = ex.earliest_year(cl, cu)
-        if first is None:
-            rows = np.arange(ex.lp.num_row_)
-        fms, fiis, freason = ex.iis(ex.sub_lp(rows, cl, cu), max(1e-3, ex.left()))
+        fiis, freason, first, rows = ex.find_conflict(cl, cu)
         if fiis is not None:
             members = ex.members(fiis, cl, cu, rows)
             for m in members:

@@ -228,6 +228,18 @@ class HighsSession:
         return Solution(status=status, values=values, objective=info.objective_function_value if has_plan else None,
                         mip_gap=gap, seconds=secs, message=h.modelStatusToString(ms))
 
+    def _run_relaxed(self, cost: np.ndarray, offset: float, time_limit: float) -> Solution:
+        """The LP relaxation (integrality dropped for one run, then restored)."""
+        idx = np.flatnonzero(self.integer).astype(np.int32)
+        h = self.h
+        h.changeColsIntegrality(len(idx), idx, np.array([highspy.HighsVarType.kContinuous] * len(idx)))
+        try:
+            sol = self._run(cost, offset, None, time_limit)
+            sol.mip_gap = 0.0
+            return sol
+        finally:
+            h.changeColsIntegrality(len(idx), idx, np.array([highspy.HighsVarType.kInteger] * len(idx)))
+
     def _run_watched(self, time_limit: float) -> None:
         """run(), with a wall-clock watchdog for MIPs: HiGHS does not always honour
         time_limit (HiGHS #885, #2226), so the solve is cancelled a little after it."""
@@ -247,43 +259,62 @@ class HighsSession:
 
     def lexicographic(self, primary: dict[str, float], secondary: dict[str, float],
                       start: np.ndarray | None = None, polish: dict[str, float] | None = None) -> Solution:
-        """Minimise `primary`, then `secondary` with primary held at its minimum (two runs).
+        """Minimise `primary`, then `secondary` with primary held at its minimum.
 
-        The hold allows HOLD_TOLS of give, the tightest first; a looser one is tried only if
-        the tight hold proves numerically infeasible. `polish`: then, with integer decisions
-        fixed and both held, minimise these rows (an LP): among plans equally good, the one
-        that spends and draws least."""
+        Usually the least overspend is 0, and the LP relaxation says whether it can be: then
+        the second phase is tried at once with the primary held at 0, and the flat, hard
+        first-phase MIP is solved only if that fails. The hold allows HOLD_TOLS of give, the
+        tightest first; a looser one only if HiGHS finds the tight one numerically infeasible.
+        `polish`: then, with integer decisions fixed and both held, minimise these rows (an
+        LP): among plans equally good, the one that spends and draws least."""
         t_end = time.perf_counter() + self.options.time_limit
         c1, off1 = self.objective_vector(primary)
-        first = self._run(c1, off1, start, self.options.time_limit)
+        c2, off2 = self.objective_vector(secondary)
+        if self.integer.any():
+            bound = self._run_relaxed(c1, off1, t_end - time.perf_counter())
+            if bound.status == Status.INFEASIBLE:  # no plan even with integers relaxed
+                return bound
+            if bound.values is not None and float(c1 @ bound.values) <= HOLD_ABS:
+                second = self._phase_two(c1, 0.0, HOLD_TOLS[0], c2, off2, start, t_end, polish)
+                if second.status != Status.INFEASIBLE:
+                    return self._combine(second, bound, off1)
+        first = self._run(c1, off1, start, t_end - time.perf_counter())
         if first.values is None:
             return first
         best = float(c1 @ first.values)
-        c2, off2 = self.objective_vector(secondary)
-        nz = np.flatnonzero(c1)
         for rel in HOLD_TOLS:
-            self.h.addRow(-INF, best + max(HOLD_ABS, rel * abs(best)), len(nz), nz.astype(np.int32), c1[nz])
-            try:
-                second = self._run(c2, off2, first.values, t_end - time.perf_counter())
-                if second.status == Status.INFEASIBLE and rel != HOLD_TOLS[-1]:
-                    continue
-                if second.values is None:  # no plan from phase 2: the phase-1 plan stands, flagged
-                    first.status = Status.TIME_LIMIT if first.status == Status.OPTIMAL else first.status
-                    first.extra["phase"] = 1
-                    first.message = f"objective phase ended {second.message}; the least-overspend plan is shown"
-                    return first
-                second.seconds += first.seconds
-                second.extra["primary_value"] = best + off1
-                if self.integer.any():
-                    second.mip_gap = max(second.mip_gap or 0.0, first.mip_gap or 0.0)
-                if second.status == Status.OPTIMAL and first.status == Status.TIME_LIMIT:
-                    second.status = Status.TIME_LIMIT
-                second.row_duals = self._duals(second.values, c2)
+            second = self._phase_two(c1, best, rel, c2, off2, first.values, t_end, polish)
+            if second.status != Status.INFEASIBLE:
+                break
+        if second.values is None:  # no plan from phase 2: the phase-1 plan stands, flagged
+            first.status = Status.TIME_LIMIT if first.status == Status.OPTIMAL else first.status
+            first.extra["phase"] = 1
+            first.message = f"objective phase ended {second.message}; the least-overspend plan is shown"
+            return first
+        return self._combine(second, first, best + off1)
+
+    def _phase_two(self, c1, best, rel, c2, off2, start, t_end, polish) -> Solution:
+        """Solve `c2` with `c1 . x <= best` (plus give); duals and polish while the hold stands."""
+        nz = np.flatnonzero(c1)
+        self.h.addRow(-INF, best + max(HOLD_ABS, rel * abs(best)), len(nz), nz.astype(np.int32), c1[nz])
+        try:
+            sol = self._run(c2, off2, start, t_end - time.perf_counter())
+            if sol.values is not None:
+                sol.row_duals = self._duals(sol.values, c2)
                 if polish:
-                    self._polish(second, c2, polish)
-                return second
-            finally:
-                self.h.deleteRows(1, np.array([self.num_row], dtype=np.int32))
+                    self._polish(sol, c2, polish)
+            return sol
+        finally:
+            self.h.deleteRows(1, np.array([self.num_row], dtype=np.int32))
+
+    @staticmethod
+    def _combine(second: Solution, first: Solution, primary_value: float) -> Solution:
+        second.seconds += first.seconds
+        second.extra["primary_value"] = primary_value
+        second.mip_gap = max(second.mip_gap or 0.0, first.mip_gap or 0.0)
+        if second.status == Status.OPTIMAL and first.status == Status.TIME_LIMIT:
+            second.status = Status.TIME_LIMIT
+        return second
 
     def _polish(self, sol: Solution, held: np.ndarray, objective: dict[str, float]) -> None:
         """Re-solve the fixed-integer LP for the least `objective`, holding `held` at the plan's
