@@ -1,0 +1,110 @@
+"""The solve and compare verbs: outputs, exit codes, flags, and plans that check out."""
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import openpyxl
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from commissionopt.cli import main
+
+TINY = Path(__file__).resolve().parents[1] / "instances" / "tiny"
+
+
+def invoke(*args):
+    return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
+
+
+def test_solve_json_reports_the_summary_and_the_inputs():
+    r = invoke("solve", TINY, "--cut", "0.1", "--format", "json")
+    assert r.exit_code == 0, r.output
+    doc = json.loads(r.stdout)
+    s = doc["summary"]
+    assert s["status"] == "optimal" and s["verified"] is True
+    for key in ("objective", "discounted_spend", "overspend", "outcome_value", "outcome_per_million",
+                "unmet_person_years", "crisis_need_final_year", "payback_year", "mip_gap",
+                "build_seconds", "solve_seconds"):
+        assert key in s
+    assert s["cut"] == {str(y): 0.1 for y in range(1, 6)}
+    assert doc["inputs"]["instance"] == "tiny" and doc["inputs"]["model"] == "redesign"
+    assert {"pyomo", "highspy", "commissionopt"} <= set(doc["inputs"]["versions"])
+    # the outcome gain is the value over no provision, recomputed from the two figures
+    assert s["outcome_gain"] == pytest.approx(s["outcome_value"] - s["outcome_none"])
+
+
+def test_cut_by_year_carries_the_last_value_forward():
+    r = invoke("solve", TINY, "--cut", "1:0.05,3:0.2", "--format", "json")
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.stdout)["summary"]["cut"] == {"1": 0.05, "2": 0.05, "3": 0.2, "4": 0.2, "5": 0.2}
+
+
+@pytest.mark.parametrize("cut", ["abc", "1.5", "0:0.1"])
+def test_bad_cut_is_bad_input(cut):
+    r = invoke("solve", TINY, "--cut", cut)
+    assert r.exit_code == 2 and "--cut" in r.stderr and cut in r.stderr
+
+
+def test_out_writes_every_table_and_the_summary_last(tmp_path):
+    out = tmp_path / "plan"
+    r = invoke("solve", TINY, "--cut", "0.1", "--out", out, "--format", "xlsx")
+    assert r.exit_code == 0, r.output
+    names = {"units", "options", "need", "workforce", "buildings", "building_use", "funding", "streams",
+             "pooling", "spend", "outcomes", "reserves", "shadow_prices"}
+    assert names <= {p.stem for p in out.glob("*.csv")}
+    assert not list(out.glob(".*tmp"))  # no temporary files left behind
+    summary = json.loads((out / "summary.json").read_text())["summary"]
+    spend = pd.read_csv(out / "spend.csv")
+    # the summary's discounted spend, recomputed from the written table
+    assert summary["discounted_spend"] == pytest.approx((spend["total"] * spend["discount_factor"]).sum())
+    wb = openpyxl.load_workbook(out / "plan.xlsx", read_only=True)
+    assert {"summary", "units", "need", "spend"} <= set(wb.sheetnames)
+
+
+def test_infeasible_run_exits_3_naming_the_duty(tmp_path):
+    # child protection can grow to 80 units at most, but 103 children are in crisis in year 1
+    folder = tmp_path / "tiny"
+    shutil.copytree(TINY, folder)
+    services = (folder / "services.csv").read_text().replace("child_protection,children,crisis,child-year,1,100,0,250",
+                                                            "child_protection,children,crisis,child-year,1,80,0,80")
+    (folder / "services.csv").write_text(services)
+    r = invoke("solve", folder)
+    assert r.exit_code == 3, r.output
+    assert "statutory duty for children/crisis in year 1" in r.stderr and "child_protection" in r.stderr
+
+
+def test_time_limit_flags_the_plan_or_exits_4():
+    r = invoke("solve", TINY, "--cut", "0.25", "--time-limit", "0.001", "--format", "json")
+    assert r.exit_code in (0, 4), r.output
+    if r.exit_code == 0:
+        assert json.loads(r.stdout)["summary"]["status"] in ("optimal", "time_limit")
+    else:
+        assert "time limit" in r.stderr
+
+
+def test_compare_json_has_every_policy_on_one_accounting():
+    r = invoke("compare", TINY, "--cut", "0.1", "--format", "json")
+    assert r.exit_code == 0, r.output
+    doc = json.loads(r.stdout)
+    assert set(doc["policies"]) == {"status_quo", "salami", "redesign", "redesign_same_money"}
+    for p in doc["policies"].values():
+        for key in ("discounted_spend", "overspend", "outcome_value", "outcome_gain", "outcome_per_million",
+                    "unmet_person_years", "crisis_need_final_year"):
+            assert isinstance(p[key], (int, float))
+    pol = doc["policies"]
+    gap = pol["redesign_same_money"]["mip_gap"] or 0.0
+    # given salami's money (its overspend included), the redesign does at least as well
+    assert pol["redesign_same_money"]["outcome_gain"] >= pol["salami"]["outcome_gain"] * (1 - gap) - 1e-6
+    assert doc["inputs"]["versions"]["highspy"]
+
+
+def test_compare_table_and_workbook(tmp_path):
+    book = tmp_path / "round.xlsx"
+    r = invoke("compare", TINY, "--cut", "0.1", "--xlsx", book)
+    assert r.exit_code == 0, r.output
+    assert "redesign_same_money" in r.stdout and "overspend against budget" in r.stdout
+    wb = openpyxl.load_workbook(book, read_only=True)
+    assert "comparison" in wb.sheetnames and any(s.startswith("salami_") for s in wb.sheetnames)
