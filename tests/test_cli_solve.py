@@ -108,3 +108,15 @@ def test_compare_table_and_workbook(tmp_path):
     assert "redesign_same_money" in r.stdout and "overspend against budget" in r.stdout
     wb = openpyxl.load_workbook(book, read_only=True)
     assert "comparison" in wb.sheetnames and any(s.startswith("salami_") for s in wb.sheetnames)
+
+
+def test_generate_writes_a_valid_instance_the_same_for_the_same_seed(tmp_path):
+    a, b = tmp_path / "a", tmp_path / "b"
+    for out in (a, b):
+        r = invoke("generate", out, "--services", "12", "--years", "4", "--seed", "7")
+        assert r.exit_code == 0, r.output
+    assert sorted(p.name for p in a.iterdir()) == sorted(p.name for p in b.iterdir())
+    for p in a.iterdir():
+        assert p.read_bytes() == (b / p.name).read_bytes(), p.name
+    assert invoke("validate", a).exit_code == 0
+    assert invoke("generate", a, "--services", "12").exit_code != 0  # refuses to overwrite without --force

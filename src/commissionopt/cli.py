@@ -231,6 +231,22 @@ def compare(instance, cut, models, fmt, xlsx, out, time_limit, gap, threads):
         _plan_exit(plan)
 
 
+@main.command()
+@click.argument("out", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--services", type=click.IntRange(1), required=True, help="Services per area.")
+@click.option("--years", type=click.IntRange(1, 30), default=10, show_default=True, help="Horizon in years.")
+@click.option("--areas", type=click.IntRange(1), default=1, show_default=True, help="Areas (copies with their own names).")
+@click.option("--mechanisms", type=click.IntRange(1), default=5, show_default=True, help="Options per service.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Same seed, same instance.")
+@click.option("--force", is_flag=True, help="Replace the instance files in OUT.")
+def generate(out, services, years, areas, mechanisms, seed, force):
+    """Write a synthetic instance shaped like shire_county, for scale tests and benchmarks."""
+    from .data.generate import generate_instance
+    _refuse_overwrite(out / "instance.yaml", force)
+    path = generate_instance(out, services=services, years=years, areas=areas, seed=seed, mechanisms=mechanisms)
+    click.echo(f"wrote {path}")
+
+
 def _number(x: float) -> str:
     return f"{x:,.0f}" if abs(x) >= 100 or float(x).is_integer() else f"{x:,.2f}"
 
