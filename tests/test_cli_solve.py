@@ -120,3 +120,24 @@ def test_generate_writes_a_valid_instance_the_same_for_the_same_seed(tmp_path):
         assert p.read_bytes() == (b / p.name).read_bytes(), p.name
     assert invoke("validate", a).exit_code == 0
     assert invoke("generate", a, "--services", "12").exit_code != 0  # refuses to overwrite without --force
+
+
+def test_scenario_applies_on_every_verb_and_its_cut_is_the_default(tmp_path):
+    scenario = tmp_path / "what-if.yaml"
+    scenario.write_text("name: what-if\ndescription: adult crisis arrivals up, a 10% cut\n"
+                        "budget_cut: 0.1\n"
+                        "changes:\n  - table: needs\n    where: {cohort: adults, level: crisis}\n"
+                        "    scale: {arrivals_per_year: 2}\n")
+    r = invoke("validate", TINY, "--scenario", scenario)
+    assert r.exit_code == 0 and "needs.arrivals_per_year" in r.stdout and "8 -> 16" in r.stdout
+    r = invoke("solve", TINY, "--scenario", scenario, "--format", "json")
+    assert r.exit_code == 0, r.output
+    doc = json.loads(r.stdout)
+    assert doc["summary"]["cut"]["1"] == 0.1 and doc["summary"]["verified"] is True
+    assert any("arrivals_per_year" in c for c in doc["inputs"]["scenario_changes"])
+    r = invoke("solve", TINY, "--scenario", scenario, "--cut", "0.2", "--format", "json")
+    assert json.loads(r.stdout)["summary"]["cut"]["1"] == 0.2  # --cut overrides the scenario's
+    bad = tmp_path / "typo.yaml"
+    bad.write_text("name: typo\nchanges:\n  - table: needs\n    where: {cohort: adult}\n    scale: {arrivals_per_year: 2}\n")
+    r = invoke("solve", TINY, "--scenario", bad)
+    assert r.exit_code == 2 and "adults" in r.stderr  # the closest existing value is named

@@ -49,12 +49,39 @@ def _refuse_overwrite(path: Path, force: bool) -> None:
         raise click.ClickException(f"{path} exists; add --force to replace it")
 
 
+def _load(instance: Path, scenarios) -> tuple:
+    """The instance with each --scenario applied in order, and the scenarios' settings."""
+    from .data import load_instance
+    inst = load_instance(instance)
+    if not scenarios:
+        return inst, {}
+    from .data.scenario import apply_scenarios
+    return apply_scenarios(inst, list(scenarios))
+
+
+def _cut(given: str | None, settings: dict, default):
+    """--cut when given, else the scenarios' budget_cut, else the default."""
+    from .model.index import parse_cut
+    if given is not None:
+        return parse_cut(given)
+    if settings.get("budget_cut") is not None:
+        return settings["budget_cut"]
+    return parse_cut(default)
+
+
+SCENARIO = click.option("--scenario", "scenarios", multiple=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+                        help="A what-if scenario file (docs/scenarios.md); may repeat, applied in order.")
+
+
 @main.command()
 @click.argument("instance", type=INSTANCE)
-def validate(instance: Path) -> None:
-    """Check an instance (folder or .xlsx) and summarise its resources and needs."""
-    from .data import load_instance, summary
-    inst = load_instance(instance)
+@SCENARIO
+def validate(instance: Path, scenarios) -> None:
+    """Check an instance (folder or .xlsx), with any scenarios applied, and summarise it."""
+    from .data import summary
+    inst, settings = _load(instance, scenarios)
+    for change in inst.changes:
+        click.echo(f"scenario change: {change}")
     click.echo(f"Instance {inst.name}: base year {inst.meta['base_year']}, prices {inst.meta['price_year']}, "
                f"{inst.horizon} years, discount rate {inst.discount_rate:.1%}")
     click.echo(f"Checks: valid, {len(inst.warnings)} warning(s)")
@@ -146,22 +173,24 @@ def solver_options(f):
 @click.argument("instance", type=INSTANCE)
 @click.option("--model", "model", default="redesign", show_default=True,
               help="A model file (models/*.yaml) or a shipped model's name.")
-@click.option("--cut", default="0", show_default=True, help="Budget cut: 0.2, or by year 1:0.05,2:0.1,4:0.25.")
+@click.option("--cut", default=None, help="Budget cut: 0.2, or by year 1:0.05,2:0.1,4:0.25 (default: the scenario's, else 0).")
+@SCENARIO
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="Write every result table here (atomically).")
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json", "xlsx"]), default="table", show_default=True)
 @solver_options
-def solve(instance, model, cut, out, fmt, time_limit, gap, threads):
+def solve(instance, model, cut, scenarios, out, fmt, time_limit, gap, threads):
     """Solve one instance under one model file at one budget cut."""
     import json
 
-    from .data import load_instance
-    from .model.index import parse_cut
     from .reports.output import plan_json, write_csv_folder, write_plan_workbook
     from .reports.table import summary_table
     from .runs.engine import Engine
-    inst = load_instance(instance)
+    inst, settings = _load(instance, scenarios)
+    cut = _cut(cut, settings, "0")
     click.echo(f"solving {inst.name} with {model} ...", err=True)
-    plan = Engine(inst, _solve_options(time_limit, gap, threads)).run(model, parse_cut(cut))
+    plan = Engine(inst, _solve_options(time_limit, gap, threads)).run(model, cut)
+    if settings:
+        plan.inputs["scenarios"] = [str(p) for p in settings.get("files", [])]
     if out is not None and plan.tables:
         write_csv_folder(plan, out)
         if fmt == "xlsx":
@@ -175,7 +204,8 @@ def solve(instance, model, cut, out, fmt, time_limit, gap, threads):
         from .reports.output import summary_frame
         click.echo(summary_frame(plan).to_csv(index=False), nl=False)
     elif fmt == "table":
-        click.echo(f"{inst.name} / {plan.summary.get('policy')} / cut {cut}")
+        click.echo(f"{inst.name} / {plan.summary.get('policy')} / cut {cut}"
+                   + (f" / scenario {settings['name']}" if settings else ""))
         if plan.tables:
             click.echo(summary_table(plan))
     _plan_exit(plan)
@@ -183,33 +213,34 @@ def solve(instance, model, cut, out, fmt, time_limit, gap, threads):
 
 @main.command()
 @click.argument("instance", type=INSTANCE, required=False)
-@click.option("--cut", default=DEFAULT_CUT, show_default=True, help="Budget cut: 0.25, or by year 1:0.05,2:0.1,4:0.25.")
+@click.option("--cut", default=None, help=f"Budget cut: 0.25, or by year 1:0.05,2:0.1,4:0.25 (default: the scenario's, else {DEFAULT_CUT}).")
+@SCENARIO
 @click.option("--models", default="status_quo,salami,redesign", show_default=True,
               help="Comma-separated model files or shipped names.")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
 @click.option("--xlsx", type=click.Path(dir_okay=False, path_type=Path), help="Also write a workbook with every table.")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="Write each policy's tables under DIR/POLICY/.")
 @solver_options
-def compare(instance, cut, models, fmt, xlsx, out, time_limit, gap, threads):
+def compare(instance, cut, scenarios, models, fmt, xlsx, out, time_limit, gap, threads):
     """Compare policies on one accounting (default: shire_county, 25% over four years)."""
     import json
 
-    from .data import load_instance
-    from .model.index import parse_cut
     from .reports.output import jsonable, plan_json, write_csv_folder, write_workbook
     from .reports.table import comparison_table
     from .runs.compare import compare as run_compare
     from .runs.engine import Engine
-    inst = load_instance(_instance_path(instance))
+    inst, settings = _load(_instance_path(instance), scenarios)
+    cut = _cut(cut, settings, DEFAULT_CUT)
     names = [m.strip() for m in models.split(",") if m.strip()]
     click.echo(f"building the model of {inst.name} ...", err=True)
     engine = Engine(inst, _solve_options(time_limit, gap, threads))
     total = len(names) + (1 if "salami" in names else 0)
     with click.progressbar(length=total, label="solving policies", file=sys.stderr) as bar:
-        result = run_compare(inst, parse_cut(cut), names, engine=engine, progress=lambda _: bar.update(1))
+        result = run_compare(inst, cut, names, engine=engine, progress=lambda _: bar.update(1))
     table = result.table(inst.levels)
     if fmt == "json":
-        doc = {"instance": inst.name, "source": str(inst.source), "cut": parse_cut(cut), "models": names,
+        doc = {"instance": inst.name, "source": str(inst.source), "cut": cut, "models": names,
+               "scenario": settings.get("name"), "scenario_changes": list(inst.changes),
                "policies": {k: plan_json(p)["summary"] for k, p in result.plans.items()},
                "inputs": next(iter(result.plans.values())).inputs}
         click.echo(json.dumps(jsonable(doc), indent=2))
