@@ -141,3 +141,12 @@ def test_scenario_applies_on_every_verb_and_its_cut_is_the_default(tmp_path):
     bad.write_text("name: typo\nchanges:\n  - table: needs\n    where: {cohort: adult}\n    scale: {arrivals_per_year: 2}\n")
     r = invoke("solve", TINY, "--scenario", bad)
     assert r.exit_code == 2 and "adults" in r.stderr  # the closest existing value is named
+
+
+def test_compare_writes_the_html_report(tmp_path):
+    page = tmp_path / "round.html"
+    r = invoke("compare", TINY, "--cut", "0.25", "--html", page)
+    assert r.exit_code == 0, r.output
+    text = page.read_text(encoding="utf-8")
+    assert text.startswith("<!DOCTYPE html>") and "Outcome retained against the cut" in text
+    assert "http://" not in text and "https://" not in text  # self-contained: works offline

@@ -219,9 +219,11 @@ def solve(instance, model, cut, scenarios, out, fmt, time_limit, gap, threads):
               help="Comma-separated model files or shipped names.")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
 @click.option("--xlsx", type=click.Path(dir_okay=False, path_type=Path), help="Also write a workbook with every table.")
+@click.option("--html", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write a self-contained HTML report with charts (adds a small sweep of cuts).")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="Write each policy's tables under DIR/POLICY/.")
 @solver_options
-def compare(instance, cut, scenarios, models, fmt, xlsx, out, time_limit, gap, threads):
+def compare(instance, cut, scenarios, models, fmt, xlsx, html, out, time_limit, gap, threads):
     """Compare policies on one accounting (default: shire_county, 25% over four years)."""
     import json
 
@@ -258,6 +260,11 @@ def compare(instance, cut, scenarios, models, fmt, xlsx, out, time_limit, gap, t
                 sheets[f"{name[:14]}_{t}"[:31]] = df
         write_workbook(sheets, xlsx)
         click.echo(f"wrote {xlsx}", err=True)
+    if html is not None:
+        from .reports.html import build_report, small_sweep, write_report
+        click.echo("sweeping cuts for the report ...", err=True)
+        write_report(html, build_report(inst, result, small_sweep(engine)))
+        click.echo(f"wrote {html}", err=True)
     for plan in result.plans.values():
         _plan_exit(plan)
 
