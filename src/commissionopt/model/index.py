@@ -149,6 +149,9 @@ def build_data(inst: Instance) -> ModelData:
         gain_value[s] += weights.get(dom, 0.0) * g
     d["current"] = dict(zip(options, op["current"].astype(bool)))
     d["mechanism_lead"] = {m: int(mech.at[m, "lead_years"]) for m in mech.index}
+    fam = dict(mech["family"]) if "family" in mech.columns else {}
+    d["mechanism_family"] = {m: (fam[m].strip() if isinstance(fam.get(m), str) else "") or m
+                             for m in mech.index}  # no family given: the mechanism's own name
     d["unit_price"] = {}
     d["served_per_unit"] = {}
     d["gain"] = {}
@@ -229,6 +232,7 @@ def build_data(inst: Instance) -> ModelData:
     res = inst.reserves
     d["reserves_available"] = max(0.0, res["opening"] - res["minimum"]) / S
     d["flexible_receipts"] = res["flexible_capital_receipts"]
+    d["changes"] = list(inst.changes)  # scenario and policy data changes (policies/levers.py checks its own)
 
     md = ModelData(years=years, delta=delta, money_scale=S, needs=needs, services=services, options=options,
                    roles=roles, buildings=buildings, streams=streams, d=d)

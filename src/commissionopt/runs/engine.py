@@ -62,6 +62,19 @@ class Engine:
         row, off = self.session.objective_rows["outcome"]
         self.session.objective_rows["gain"] = (row, off + self.md.outcome_none)
         self._baseline: dict = {}
+        self._changed: dict = {}  # engines built on a rule's changed copy of the instance, by transform_note
+
+    def engine_for(self, spec: ModelSpec) -> "Engine":
+        """The engine a spec runs on: this one, or, for a rule that changes coefficients
+        (spec.transforms_data), one built once on spec.transform(self.inst) and kept."""
+        if not spec.transforms_data or spec.is_transformed(self.inst):
+            return self
+        key = spec.transform_note
+        if key not in self._changed:
+            eng = Engine(spec.transform(self.inst), self.options)
+            eng.baseline = self.baseline  # payback and min_cost targets against the true status quo
+            self._changed[key] = eng
+        return self._changed[key]
 
     # ------------------------------------------------------------------------------
     def _configure(self, spec: ModelSpec, cut: dict[int, float], extra_money: dict | None = None) -> None:
@@ -78,6 +91,9 @@ class Engine:
 
         `extra_money` {(stream, year): pounds} is added to the money after the cut."""
         spec = as_spec(model)
+        eng = self.engine_for(spec)
+        if eng is not self:
+            return eng.run(spec, cut, verify=verify, target=target, extra_money=extra_money, name=name)
         cuts = cut_by_year(0.0 if spec.policy == "status_quo" else cut, self.md.years)
         self._configure(spec, cuts, extra_money)
         t0 = time.perf_counter()
