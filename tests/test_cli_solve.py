@@ -150,3 +150,34 @@ def test_compare_writes_the_html_report(tmp_path):
     text = page.read_text(encoding="utf-8")
     assert text.startswith("<!DOCTYPE html>") and "Outcome retained against the cut" in text
     assert "http://" not in text and "https://" not in text  # self-contained: works offline
+
+
+def test_sweep_explain_and_questions_verbs(tmp_path):
+    r = invoke("sweep", TINY, "--cuts", "0,0.2", "--workers", "1", "--out", tmp_path / "sweep")
+    assert r.exit_code == 0, r.output
+    table = pd.read_csv(tmp_path / "sweep" / "sweep.csv")
+    assert sorted(zip(table["policy"], table["cut"])) == [("redesign", 0.0), ("redesign", 0.2),
+                                                           ("salami", 0.0), ("salami", 0.2)]
+    assert (tmp_path / "sweep" / "sweep.png").read_bytes()[:4] == b"\x89PNG"
+
+    r = invoke("explain", TINY, "--cut", "0.2", "--levers", "early_intervention,mechanisms", "--workers", "1",
+               "--out", tmp_path / "why")
+    assert r.exit_code == 0, r.output
+    attribution = pd.read_csv(tmp_path / "why" / "attribution.csv")
+    subsets = pd.read_csv(tmp_path / "why" / "subsets.csv")
+    assert set(attribution["lever"]) == {"early_intervention", "mechanisms"} and len(subsets) == 4
+    assert "Shadow prices" in r.stdout
+
+    bank = tmp_path / "bank"
+    bank.mkdir()
+    (bank / "more-early-help.yaml").write_text(
+        "name: more-early-help\nquestion: Can early help reach more families?\n"
+        "changes:\n  - table: services\n    where: {service: early_help}\n    scale: {max_units: 1.5}\n")
+    (bank / "dearer-care.yaml").write_text(
+        "name: dearer-care\nquestion: What if residential care costs 20% more?\n"
+        "changes:\n  - table: options\n    where: {service: residential_care}\n    scale: {unit_cost: 1.2}\n")
+    r = invoke("questions", TINY, bank, "--cut", "0.1", "--workers", "1", "--out", tmp_path / "answers")
+    assert r.exit_code == 0, r.output
+    ranked = pd.read_csv(tmp_path / "answers" / "ranked.csv")
+    assert len(ranked) == 2 and ranked["feasible"].all()
+    assert "Can early help reach more families?" in r.stdout

@@ -269,6 +269,125 @@ def compare(instance, cut, scenarios, models, fmt, xlsx, html, out, time_limit, 
         _plan_exit(plan)
 
 
+PARALLEL = [
+    click.option("--workers", type=click.IntRange(0), default=None,
+                 help="Worker processes of the local Dask cluster (default: one per core; 0 or 1: serial)."),
+    click.option("--scheduler", default=None, help="Address of an existing Dask scheduler to use instead."),
+]
+
+
+def parallel_options(f):
+    for option in reversed(PARALLEL):
+        f = option(f)
+    return f
+
+
+def _bar(total: int, label: str):
+    return click.progressbar(length=total, label=label, file=sys.stderr)
+
+
+@main.command()
+@click.argument("instance", type=INSTANCE)
+@click.option("--cuts", default="0:0.5:0.05", show_default=True, help="start:stop:step, or a comma list of shares.")
+@click.option("--models", default="salami,redesign", show_default=True, help="Comma-separated model files or names.")
+@SCENARIO
+@click.option("--gap", type=float, default=None, help="Relative MIP gap for every point (default: each model's).")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="Write sweep.csv and sweep.png here.")
+@parallel_options
+def sweep(instance, cuts, models, scenarios, gap, out, workers, scheduler):
+    """Outcome, spend and overspend of each policy at each cut level, solved in parallel."""
+    from .reports.output import write_csv_table
+    from .runs.sweep import parse_cuts, sweep as run_sweep
+    inst, _ = _load(instance, scenarios)
+    points = parse_cuts(cuts)
+    names = [m.strip() for m in models.split(",") if m.strip()]
+    with _bar(len(points) * len(names), "sweeping") as bar:
+        table = run_sweep(inst, points, names, workers=workers, scheduler=scheduler, mip_rel_gap=gap,
+                          progress=lambda *a: bar.update(1))
+    click.echo(table.to_string(index=False, float_format=_number))
+    if out is not None:
+        from .data.write import atomic_file
+        from .reports.charts import outcome_vs_cut
+        from .reports.html import with_retained
+        from .runs.engine import Engine
+        out.mkdir(parents=True, exist_ok=True)
+        table = with_retained(table, {"status_quo": Engine(inst).run("status_quo")})
+        write_csv_table(table, out / "sweep.csv")
+        with atomic_file(out / "sweep.png") as tmp:
+            Path(tmp).write_bytes(outcome_vs_cut(table))
+        click.echo(f"wrote {out}", err=True)
+
+
+@main.command()
+@click.argument("instance", type=INSTANCE)
+@click.argument("questions_dir", type=click.Path(exists=True, path_type=Path))
+@click.option("--cut", default=None, help="Budget cut for every question (a question's own budget_cut overrides).")
+@click.option("--model", default="redesign", show_default=True, help="The model each question is answered under.")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="Write ranked.csv, plans/*.csv and questions.xlsx.")
+@parallel_options
+def questions(instance, questions_dir, cut, model, out, workers, scheduler):
+    """Answer a bank of commissioning questions (scenario files with a `question:`) and rank them."""
+    from .data import load_instance
+    from .model.index import parse_cut
+    from .reports.output import write_csv_table, write_workbook
+    from .runs.questions import answer_questions, question_files
+    inst = load_instance(instance)
+    files = question_files(questions_dir)
+    with _bar(len(files) + 1, "answering questions") as bar:
+        answers = answer_questions(inst, files, cut=parse_cut(cut) if cut else None, model=model, workers=workers,
+                                   progress=lambda *a: bar.update(1))
+    shown = [c for c in ("rank", "question", "feasible", "verdict", "outcome_change", "spend_change", "payback_year")
+             if c in answers.table.columns]
+    click.echo(answers.table[shown].to_string(index=False, float_format=_number, max_colwidth=60))
+    if out is not None:
+        (out / "plans").mkdir(parents=True, exist_ok=True)
+        write_csv_table(answers.table, out / "ranked.csv")
+        for file, plan in answers.plans.items():
+            write_csv_table(plan, out / "plans" / f"{Path(file).stem}.csv")
+        write_workbook({"ranked": answers.table, **{Path(f).stem[:31]: p for f, p in answers.plans.items()}},
+                       out / "questions.xlsx")
+        click.echo(f"wrote {out}", err=True)
+
+
+@main.command()
+@click.argument("instance", type=INSTANCE, required=False)
+@click.option("--cut", default=None, help=f"Budget cut (default: the scenario's, else {DEFAULT_CUT}).")
+@SCENARIO
+@click.option("--levers", default=None, help="Comma-separated levers to attribute (default: all seven).")
+@click.option("--gap", type=float, default=0.01, show_default=True, help="Relative MIP gap of each subset's solve.")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="Write attribution.csv, subsets.csv, shadow_prices.csv.")
+@parallel_options
+def explain(instance, cut, scenarios, levers, gap, out, workers, scheduler):
+    """Where the redesign's advantage over salami comes from: Shapley values over the levers,
+    and the shadow prices of money, staff hours and building hours in the redesign."""
+    from .policies.spec import LEVERS
+    from .reports.output import write_csv_table
+    from .runs.attribution import attribute
+    from .runs.engine import Engine
+    inst, settings = _load(_instance_path(instance), scenarios)
+    cut = _cut(cut, settings, DEFAULT_CUT)
+    chosen = tuple(x.strip() for x in levers.split(",")) if levers else LEVERS
+    with _bar(2 ** len(chosen), "solving lever subsets") as bar:
+        result = attribute(inst, cut, levers=chosen, workers=workers, scheduler=scheduler, mip_rel_gap=gap,
+                           progress=lambda *a: bar.update(1))
+    click.echo(f"{inst.name}: cut {cut}; outcome gain salami {result.v_empty:,.1f} -> redesign {result.v_all:,.1f} "
+               f"(largest MIP gap {result.largest_gap:.2%})")
+    click.echo(result.table.to_string(index=False, float_format=_number))
+    plan = Engine(inst).run("redesign", cut)
+    prices = plan.tables.get("shadow_prices")
+    if prices is not None and len(prices):
+        top = prices.reindex(prices["value"].abs().sort_values(ascending=False).index).head(15)
+        click.echo("\nShadow prices in the redesign (outcome value of one more unit, largest first)")
+        click.echo(top.to_string(index=False, float_format=lambda v: f"{v:,.6g}"))
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
+        write_csv_table(result.table, out / "attribution.csv")
+        write_csv_table(result.values, out / "subsets.csv")
+        if prices is not None:
+            write_csv_table(prices, out / "shadow_prices.csv")
+        click.echo(f"wrote {out}", err=True)
+
+
 @main.command()
 @click.argument("out", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--services", type=click.IntRange(1), required=True, help="Services per area.")

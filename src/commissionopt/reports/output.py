@@ -43,12 +43,18 @@ def plan_json(plan: Plan) -> dict:
     return jsonable({"summary": plan.summary, "inputs": plan.inputs, "violations": plan.violations})
 
 
+def write_csv_table(df: pd.DataFrame, path: str | Path) -> Path:
+    """One table as CSV, atomically, text cells neutralised."""
+    with atomic_file(path) as tmp:
+        safe_text(df).to_csv(tmp, index=False)
+    return Path(path)
+
+
 def write_csv_folder(plan: Plan, out: str | Path) -> Path:
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     for name, df in plan.tables.items():
-        with atomic_file(out / f"{name}.csv") as tmp:
-            safe_text(df).to_csv(tmp, index=False)
+        write_csv_table(df, out / f"{name}.csv")
     with atomic_file(out / "summary.json") as tmp:
         Path(tmp).write_text(json.dumps(plan_json(plan), indent=2), encoding="utf-8")
     return out
