@@ -34,9 +34,10 @@ of the need recursion under base service (`n = a + R (n - prevented)`), so need 
 steady when nothing changes (older people's arrivals grow a little: demographic
 pressure: 0.5-1% a year), and the money is the base-year spend (direct, staff, buildings) plus 1%.
 
-Size: the model has about `(mechanisms + 1.7) * years + mechanisms` variables per
-service (see benchmarks/README.md for the measured rule), so 10k, 100k and 1M variables
-are about 140, 1,400 and 14,000 services at 5 mechanisms and 10 years.
+Size (measured, benchmarks/README.md): the model has about
+`areas * years * (services * (mechanisms + 3.5) + 190)` variables and 1.2 times as many
+constraints, so at 5 mechanisms and 10 years 10k, 100k and 1M variables are about 110,
+1,160 and 11,600 services (the last as 4 areas of 2,900).
 """
 from __future__ import annotations
 

@@ -207,7 +207,8 @@ class HighsSession:
         h.changeColsCost(self.num_col, np.arange(self.num_col, dtype=np.int32), cost)
         h.changeObjectiveOffset(float(offset))  # HiGHS measures the MIP gap on cost.x + offset
         h.changeObjectiveSense(highspy.ObjSense.kMinimize)
-        h.setOptionValue("time_limit", float(max(1e-3, time_limit)))
+        # HiGHS compares time_limit with the object's run time summed over all its runs
+        h.setOptionValue("time_limit", float(h.getRunTime() + max(1e-3, time_limit)))
         h.setOptionValue("mip_rel_gap", float(self.options.mip_rel_gap))
         h.setOptionValue("solver", self.options.solver)
         if start is not None and self.integer.any():
