@@ -243,8 +243,8 @@ def build_data(inst: Instance) -> ModelData:
 def _bounds(md: ModelData) -> None:
     """Forward bounds on need (Nmax) and per-option unit bounds U: the tight linking of the design.
 
-    Nmax follows the need recursion with every source at its own bound (serving never
-    makes need worse), so it is a valid upper bound on n. U[o, y] is the least of the
+    Nmax is the need flow with nobody served from year 1 (every source at its own bound);
+    serving never makes need worse, so it bounds n, and it is also the need of `outcome_none`. U[o, y] is the least of the
     service's capacity, the need the option can reach and the staff hours that hiring
     and agency could supply. Money is no bound: overspend is measured, never forbidden.
     """
@@ -272,15 +272,8 @@ def _bounds(md: ModelData) -> None:
             U[(*o, y)] = max(0.0, u)
     d["U"] = U
     d["oy"] = set(U)
-    # outcome with no provision from year 1 on: the same need flow with nobody served
-    n0 = {}
-    for y in md.years:
-        for kl in md.needs:
-            v = d["arrivals"][(*kl, y)]
-            for src, g, rate in d["inflows"].get(kl, ()):
-                v += rate * (d["base_source"][src] if y - g <= 0 else n0[(*src, y - g)])
-            n0[(*kl, y)] = v
-    d["need_no_provision"] = n0
+    # outcome with no provision from year 1 on: Nmax is exactly that need flow
+    n0 = d["need_no_provision"] = nmax
     H = md.years[-1]
     d["outcome_none"] = (-sum(md.delta[y] * d["harm"][kl] * n0[(*kl, y)] for kl in md.needs for y in md.years)
                          - sum(d["terminal_harm"][kl] * n0[(*kl, H)] for kl in md.needs))
