@@ -108,6 +108,7 @@ def test_compare_table_and_workbook(tmp_path):
     assert "redesign_same_money" in r.stdout and "overspend against budget" in r.stdout
     wb = openpyxl.load_workbook(book, read_only=True)
     assert "comparison" in wb.sheetnames and any(s.startswith("salami_") for s in wb.sheetnames)
+    assert "service_changes" in wb.sheetnames
 
 
 def test_generate_writes_a_valid_instance_the_same_for_the_same_seed(tmp_path):
@@ -167,6 +168,12 @@ def test_sweep_explain_and_questions_verbs(tmp_path):
     subsets = pd.read_csv(tmp_path / "why" / "subsets.csv")
     assert set(attribution["lever"]) == {"early_intervention", "mechanisms"} and len(subsets) == 4
     assert "Shadow prices" in r.stdout
+    changes = pd.read_csv(tmp_path / "why" / "service_changes.csv")
+    assert set(changes["service"]) == {"early_help", "child_protection", "home_support", "residential_care"}
+    assert changes["reason"].notna().all()
+    # both crisis services meet their duty exactly: the reason says so, recomputed from the need table
+    for s in ("child_protection", "residential_care"):
+        assert "statutory duty" in changes.loc[changes["service"] == s, "reason"].iloc[0]
 
     bank = tmp_path / "bank"
     bank.mkdir()

@@ -255,6 +255,10 @@ def compare(instance, cut, scenarios, models, fmt, xlsx, html, out, time_limit, 
                 write_csv_folder(plan, out / name)
     if xlsx is not None:
         sheets = {"comparison": table.reset_index(names="measure")}
+        if {"salami", "redesign"} <= set(result.plans) and all(
+                result.plans[k].tables for k in ("salami", "redesign")):
+            from .results.changes import service_changes
+            sheets["service_changes"] = service_changes(inst, result.plans["salami"], result.plans["redesign"])
         for name, plan in result.plans.items():
             for t, df in plan.tables.items():
                 sheets[f"{name[:14]}_{t}"[:31]] = df
@@ -373,7 +377,13 @@ def explain(instance, cut, scenarios, levers, gap, out, workers, scheduler):
     click.echo(f"{inst.name}: cut {cut}; outcome gain salami {result.v_empty:,.1f} -> redesign {result.v_all:,.1f} "
                f"(largest MIP gap {result.largest_gap:.2%})")
     click.echo(result.table.to_string(index=False, float_format=_number))
-    plan = Engine(inst).run("redesign", cut)
+    from .results.changes import service_changes
+    engine = Engine(inst)
+    plan = engine.run("redesign", cut)
+    changes = service_changes(inst, engine.run("salami", cut), plan)
+    click.echo(f"\nWhat the redesign changed against salami, by service, in year {changes['year'].iloc[0]}")
+    click.echo(changes[["service", "level", "units_baseline", "units_plan", "reason"]].to_string(
+        index=False, float_format=_number, max_colwidth=90))
     prices = plan.tables.get("shadow_prices")
     if prices is not None and len(prices):
         top = prices.reindex(prices["value"].abs().sort_values(ascending=False).index).head(15)
@@ -383,6 +393,7 @@ def explain(instance, cut, scenarios, levers, gap, out, workers, scheduler):
         out.mkdir(parents=True, exist_ok=True)
         write_csv_table(result.table, out / "attribution.csv")
         write_csv_table(result.values, out / "subsets.csv")
+        write_csv_table(changes, out / "service_changes.csv")
         if prices is not None:
             write_csv_table(prices, out / "shadow_prices.csv")
         click.echo(f"wrote {out}", err=True)

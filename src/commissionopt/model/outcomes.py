@@ -33,8 +33,9 @@ def add_outcomes(m: pyo.ConcreteModel, md: ModelData) -> pyo.Block:
     b.obj_spend = pyo.Objective(expr=b.discounted_spend, sense=pyo.minimize)
     b.obj_overspend = pyo.Objective(expr=b.discounted_overspend, sense=pyo.minimize)
     b.obj_terminal_cost = pyo.Objective(expr=b.terminal_cost, sense=pyo.minimize)
+    b.obj_idle = pyo.Objective(expr=sum(md.delta[y] * v for (_, y), v in m.mechanisms.idle.items()), sense=pyo.minimize)
     b.obj_reserves_drawn = pyo.Objective(expr=sum(md.delta[y] * v for (f, y), v in m.money.draw.items()), sense=pyo.minimize)
     return b
 
 
-OBJECTIVE_ROWS = ("outcome", "spend", "overspend", "terminal_cost", "reserves_drawn")
+OBJECTIVE_ROWS = ("outcome", "spend", "overspend", "terminal_cost", "idle", "reserves_drawn")

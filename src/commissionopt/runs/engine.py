@@ -24,6 +24,7 @@ from ..solve.highs import HighsSession, SolveOptions
 from ..solve.status import Status
 
 DINKELBACH_ITERATIONS = 12
+IDLE_PENALTY = 10.0
 POLISH = {"spend": 1.0, "reserves_drawn": 1.0}  # among equally good plans, the cheapest
 
 
@@ -35,6 +36,18 @@ def _versions() -> dict:
         except Exception:  # a package not installed as a distribution
             out[pkg] = "unknown"
     return out
+
+
+def full_unit_cost(md) -> float:
+    """The most any unit of any option costs with its staff and building hours (model money)."""
+    worst = 0.0
+    for o in md.options:
+        staff = sum(h * md.cost_per_fte[r] / md.hours_per_fte[r] + 0 for r, h in md.staff_hours.get(o, {}).items())
+        agency = sum(h * md.agency_cost_per_hour[r] for r, h in md.staff_hours.get(o, {}).items())
+        hours = md.building_hours.get(o, 0.0) * max([md.cost_per_hour[b] + md.extended_cost_per_hour[b]
+                                                     for b in md.buildings] or [0.0])
+        worst = max(worst, md.unit_price[o] + max(staff, agency) + hours)
+    return worst
 
 
 def as_spec(model) -> ModelSpec:
@@ -61,6 +74,11 @@ class Engine:
         # on what the decisions achieve, not on the large constant harm of all need
         row, off = self.session.objective_rows["outcome"]
         self.session.objective_rows["gain"] = (row, off + self.md.outcome_none)
+        # Idle capacity is paid for but serves nobody; it only exists so that a fixed policy stays
+        # feasible when need falls below its floor. It is cheaper than delivering (no staff or
+        # building hours), so the first phase charges it more than any unit's full cost: idle
+        # units appear only where need leaves no other way to meet the floor.
+        self.primary = {"overspend": 1.0, "idle": IDLE_PENALTY * full_unit_cost(self.md)}
         self._baseline: dict = {}
         self._changed: dict = {}  # engines built on a rule's changed copy of the instance, by transform_note
 
@@ -105,7 +123,7 @@ class Engine:
         elif spec.objective == "max_efficiency":
             sol = self._max_efficiency()
         else:
-            sol = self.session.lexicographic({"overspend": 1.0}, {"gain": 1.0}, polish=POLISH)
+            sol = self.session.lexicographic(self.primary, {"gain": 1.0}, polish=POLISH)
         summary = {"status": sol.status, "policy": name or spec.name, "objective": spec.objective,
                    "cut": {int(y): float(c) for y, c in cuts.items()}, "levers": spec.free_levers,
                    "mip_gap": sol.mip_gap, "build_seconds": self.build_seconds,
@@ -153,7 +171,7 @@ class Engine:
         nz = np.flatnonzero(row)
         s.h.addRow(-np.inf, -target - off + 1e-6 * max(1.0, abs(gain)), len(nz), nz.astype(np.int32), row[nz])
         try:
-            sol = s.lexicographic({"overspend": 1.0}, {"spend": 1.0, "terminal_cost": 1.0})
+            sol = s.lexicographic(self.primary, {"spend": 1.0, "terminal_cost": 1.0})
             if sol.status == Status.INFEASIBLE:  # the outcome target may be part of the conflict
                 sol.extra["conflicts"] = self._explain()
             return sol
@@ -167,7 +185,7 @@ class Engine:
     def _max_efficiency(self):
         """Outcome gain per pound, by Dinkelbach iterations on max gain - lambda * spend."""
         s = self.session
-        sol = s.lexicographic({"overspend": 1.0}, {"gain": 1.0})
+        sol = s.lexicographic(self.primary, {"gain": 1.0})
         lam = 0.0
         for _ in range(DINKELBACH_ITERATIONS):
             if sol.values is None:
@@ -180,7 +198,7 @@ class Engine:
             if abs(new - lam) <= 1e-6 * max(1.0, abs(new)):
                 break
             lam = new
-            sol = s.lexicographic({"overspend": 1.0}, {"gain": 1.0, "spend": lam})
+            sol = s.lexicographic(self.primary, {"gain": 1.0, "spend": lam})
         sol.extra["efficiency_per_model_unit"] = lam
         return sol
 
