@@ -82,6 +82,12 @@ class Engine:
         self._baseline: dict = {}
         self._changed: dict = {}  # engines built on a rule's changed copy of the instance, by transform_note
 
+    def clear(self) -> None:
+        """A fresh start for the next solve (same answers whatever ran before): this engine's
+        session and those of the engines it keeps for data-changing rules."""
+        for eng in (self, *self._changed.values()):
+            eng.session.clear()
+
     def engine_for(self, spec: ModelSpec) -> "Engine":
         """The engine a spec runs on: this one, or, for a rule that changes coefficients
         (spec.transforms_data), one built once on spec.transform(self.inst) and kept."""

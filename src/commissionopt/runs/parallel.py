@@ -14,7 +14,9 @@ which batch: batches are fixed by the caller (never by the worker count); a fres
 solves its status quo baseline before anything else; every batch starts from a cleared
 solver (no basis or incumbent left by an earlier batch), and HiGHS runs with one thread
 and a fixed seed. Within a batch each solve warm-starts from the one before, exactly as
-in the serial run.
+in the serial run. One exception: a solve that reaches its time limit stops where the
+wall clock says, which depends on the machine's load; its plan (flagged time_limit) may
+then differ from run to run.
 
 Processes, not threads (docs/reliability.md, "Threads and processes"): HiGHS' scheduler
 and Pyomo's output capture are not fork- or thread-safe, so a local cluster has one
@@ -114,12 +116,7 @@ def _process_name() -> str:
 def _fresh_start(engine: Engine) -> None:
     """Forget the basis and incumbent of earlier solves (the compiled models stay): the
     engine's own session and those of the engines it keeps for data-changing rules."""
-    clear = getattr(engine, "clear", None)
-    if clear is not None:
-        clear()
-        return
-    for eng in (engine, *getattr(engine, "_changed", {}).values()):
-        eng.session.h.clearSolver()
+    engine.clear()
 
 
 def _engine(cache: OrderedDict, key: str, inst: Instance, options: SolveOptions, limit: int | None):
@@ -313,7 +310,9 @@ def _run_dask(insts: dict, batches: list[_Batch], options: SolveOptions, progres
                 client.subscribe_topic(PROGRESS_TOPIC, on_event)
             except Exception:  # older schedulers: progress at the end of each batch only
                 pass
-        data = {k: client.scatter(v, broadcast=True, hash=False) for k, v in insts.items()}
+        # one instance: on every worker at once; many (question banks): each where it lands,
+        # and its batches follow it there
+        data = {k: client.scatter(v, broadcast=len(insts) == 1, hash=False) for k, v in insts.items()}
         futures = {}
         for b in batches:
             f = client.submit(_run_batch_on_worker, data[b.instance], b.key, options, b.tasks, b.index, run_id,

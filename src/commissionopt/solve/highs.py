@@ -158,6 +158,10 @@ class HighsSession:
         self.handoff_seconds = time.perf_counter() - t0
 
     # ---- changes -------------------------------------------------------------------
+    def clear(self) -> None:
+        """Forget the basis and incumbent of earlier solves; the compiled model stays."""
+        self.h.clearSolver()
+
     def column(self, var) -> int:
         return self.col_of[id(var)]
 
