@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from commissionopt.data.load import load_instance
+from commissionopt.errors import InputError
 from commissionopt.policies.spec import LEVERS
 from commissionopt.runs.attribution import attribute, gray_order, shapley, subset_spec
 from commissionopt.runs.engine import as_spec
@@ -59,6 +60,13 @@ def test_no_levers_is_salami_and_all_levers_is_the_redesign():
     assert none.policy == "optimise" and none.objective == "max_outcome"
     assert none.levers == as_spec("salami").levers
     assert every.levers == base.levers and every.solver == base.solver
+
+
+@pytest.mark.parametrize("levers", [(), ("reallocate", "reallocate"), ("reallocate", "magic")])
+def test_bad_levers_are_bad_input(levers):
+    with pytest.raises(InputError) as e:
+        attribute(None, 0.1, levers=levers)
+    assert "--levers" in str(e.value)
 
 
 # ---- on the model -----------------------------------------------------------------------

@@ -137,3 +137,14 @@ def test_a_failing_task_is_reported_not_raised(tiny):
     res = run_tasks(tiny, [Task(model="redesign", cut=0.1), Task(model="redesign", cut={"x": 1})], workers=0)
     assert res[0]["summary"]["status"] == "optimal"
     assert res[1]["summary"]["status"] == "error" and res[1]["error"]
+
+
+def test_tasks_on_several_instances_get_one_engine_each(tiny):
+    richer = tiny.copy()
+    richer.tables["funding"].loc[0, "base_amount"] = richer.tables["funding"].loc[0, "base_amount"] * 1.1
+    tasks = [Task(model="redesign", cut=0.1, instance=k, tag=k) for k in ("base", "richer", "base")]
+    res = run_tasks({"base": tiny, "richer": richer}, tasks, workers=0)
+    assert [r["tag"] for r in res] == ["base", "richer", "base"]
+    assert sum(r["run"]["engine_built"] for r in res) == 2
+    assert res[0]["summary"]["outcome_gain"] == res[2]["summary"]["outcome_gain"]
+    assert res[1]["summary"]["outcome_gain"] > res[0]["summary"]["outcome_gain"]

@@ -37,8 +37,10 @@ from itertools import combinations
 import pandas as pd
 
 from ..data.instance import Instance
+from ..errors import InputError, NoPlanError, Problem
 from ..policies.spec import LEVERS, ModelSpec, parse_spec
 from ..solve.highs import SolveOptions
+from ..solve.status import Status
 from .engine import as_spec
 from .parallel import Task, engine_builds, largest_gap, run_tasks
 
@@ -101,13 +103,20 @@ def subset_spec(base: ModelSpec, on: set) -> ModelSpec:
 def attribute(inst: Instance, cut=0.25, levers=LEVERS, workers: int | None = None, scheduler: str | None = None,
               progress=None, options: SolveOptions | None = None, hold: str = "off",
               mip_rel_gap: float | None = None, base="redesign", chunk: int | None = None) -> Attribution:
-    """Shapley values of the outcome gain over `levers` at `cut` (see the module docs)."""
+    """Shapley values of the outcome gain over `levers` at `cut` (see the module docs).
+
+    `hold`: how the levers not in `levers` are held ("off": v(empty) is salami; "on": v(all)
+    is the redesign). `mip_rel_gap` overrides the gap of `base` (the model whose solver
+    settings every subset uses). `workers`, `scheduler`, `progress` (called once per solve,
+    2^n in all) as in `run_tasks`. Returns an Attribution: `.table` (lever, contribution,
+    share, overspend_contribution), `.values` (the 2^n subsets), v_empty, v_all, largest_gap.
+    Raises NoPlanError if any subset has no verified plan."""
     levers = tuple(levers)
-    unknown = [k for k in levers if k not in LEVERS]
-    if unknown or len(set(levers)) != len(levers) or not levers:
-        raise ValueError(f"levers must be distinct names from {', '.join(LEVERS)}; got {list(levers)}")
+    if not levers or len(set(levers)) != len(levers) or any(k not in LEVERS for k in levers):
+        raise InputError(Problem("--levers", None, None, ",".join(map(str, levers)),
+                                 f"distinct lever names from {', '.join(LEVERS)} (at least one)"))
     if hold not in ("off", "on"):
-        raise ValueError(f"hold must be 'off' or 'on', not {hold!r}")
+        raise InputError(Problem("--hold", None, None, hold, "off or on (how the levers not attributed are held)"))
     base_spec = as_spec(base)
     solver = dict(base_spec.solver)
     if mip_rel_gap is not None:
@@ -125,27 +134,26 @@ def attribute(inst: Instance, cut=0.25, levers=LEVERS, workers: int | None = Non
                           tag={"subset": S}))
     results = run_tasks(inst, tasks, workers=workers, scheduler=scheduler, progress=progress, options=options)
 
-    rows, v, statuses = [], {}, {}
+    rows, v, over, statuses = [], {}, {}, {}
     for r in results:
         S, s = r["tag"]["subset"], r["summary"]
         gain = s.get("outcome_gain")
         statuses[S] = s.get("status")
+        over[S] = s.get("overspend")
         row = {k: (k in S) for k in levers}
         row.update({"size": len(S), "model": s.get("policy"), "status": s.get("status"),
                     "mip_gap": s.get("mip_gap"), "outcome_gain": gain, "overspend": s.get("overspend"),
                     "discounted_spend": s.get("discounted_spend"), "verified": bool(s.get("verified", False))})
         rows.append(row)
         v[S] = gain
-    failed = {S: st for S, st in statuses.items() if v[S] is None}
+    failed = {S: st for S, st in statuses.items() if v[S] is None or st not in Status.HAS_PLAN}
     if failed:
         S, st = next(iter(failed.items()))
-        raise RuntimeError(f"{len(failed)} of {len(v)} lever subsets have no plan (e.g. {sorted(S) or 'none'}: "
-                           f"{st}); Shapley values need every subset")
+        raise NoPlanError(f"{len(failed)} of {len(v)} lever subsets have no usable plan (e.g. levers "
+                          f"{'+'.join(sorted(S)) or 'none'}: {st}); Shapley values need every subset")
     values = pd.DataFrame(rows).sort_values(["size"] + list(levers), ascending=[True] + [False] * n,
                                              kind="stable").reset_index(drop=True)
     phi = shapley(v, levers)
-    over = {S: float(values.loc[i, "overspend"] or 0.0) for i, S in
-            ((i, frozenset(k for k in levers if values.loc[i, k])) for i in values.index)}
     phi_over = shapley(over, levers)
     v_empty, v_all = v[frozenset()], v[frozenset(levers)]
     total = Fraction(v_all) - Fraction(v_empty)

@@ -120,10 +120,18 @@ def sweep(inst: Instance, cuts, models=DEFAULT_MODELS, workers: int | None = Non
           chunk: int | None = None) -> pd.DataFrame:
     """Solve each model at each cut; one row a (policy, cut), in the order given.
 
-    `cuts`: a list of shares or text for `parse_cuts`. `mip_rel_gap` overrides every
-    model's gap. `chunk`: points per batch (default `chunk_size`). The table's `attrs`
-    say how it was run: engine_builds, largest_gap, processes, mode."""
-    cuts = parse_cuts(cuts) if isinstance(cuts, str) else list(cuts)
+    `cuts`: text for `parse_cuts`, a list of shares (checked the same way), or a list of
+    per-year profiles {year: share}. `models`: shipped model names, model files or ModelSpecs.
+    `mip_rel_gap` overrides every model's gap. `chunk`: points per batch (default
+    `chunk_size`, a function of the number of cuts only, so the table does not depend on
+    the worker count). `workers`, `scheduler`, `progress` (called once per solve) as in
+    `run_tasks`. Columns: COLUMNS; a failed point keeps its row with status "error" and no
+    figures. The table's `attrs` say how it was run: engine_builds, largest_gap, processes,
+    mode, errors."""
+    if isinstance(cuts, (list, tuple)) and any(isinstance(c, dict) for c in cuts):
+        cuts = list(cuts)  # per-year profiles {year: share}, passed to the engine as they are
+    else:
+        cuts = parse_cuts(cuts)
     tasks = sweep_tasks(cuts, models, mip_rel_gap=mip_rel_gap, chunk=chunk)
     results = run_tasks(inst, tasks, workers=workers, scheduler=scheduler, progress=progress, options=options)
     df = sweep_table(results)
