@@ -1,7 +1,6 @@
 """Loading a folder instance: a corpus of broken inputs through the CLI, and values read as written."""
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
@@ -11,20 +10,12 @@ from commissionopt.cli import main
 from commissionopt.data import load_instance
 from commissionopt.errors import InputError
 
-BASE = Path(__file__).parent / "broken" / "valid_base"
+from datakit import copy_base, edit
 
 
 @pytest.fixture
 def base(tmp_path) -> Path:
-    folder = tmp_path / "area"
-    shutil.copytree(BASE, folder)
-    return folder
-
-
-def edit(path: Path, old: str, new: str) -> None:
-    text = path.read_text(encoding="utf-8")
-    assert old in text, f"{old!r} not in {path.name}"
-    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    return copy_base(tmp_path)
 
 
 def validate(path: Path):

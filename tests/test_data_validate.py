@@ -1,7 +1,6 @@
 """Reference and meaning checks, warnings, and the summary an analyst recognises."""
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pandas as pd
@@ -11,20 +10,12 @@ from click.testing import CliRunner
 from commissionopt.cli import main
 from commissionopt.data import load_instance, summary, validate_instance
 
-BASE = Path(__file__).parent / "broken" / "valid_base"
+from datakit import copy_base, edit
 
 
 @pytest.fixture
 def base(tmp_path) -> Path:
-    folder = tmp_path / "area"
-    shutil.copytree(BASE, folder)
-    return folder
-
-
-def edit(path: Path, old: str, new: str) -> None:
-    text = path.read_text(encoding="utf-8")
-    assert old in text, f"{old!r} not in {path.name}"
-    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    return copy_base(tmp_path)
 
 
 def problems_of(folder: Path) -> list[str]:
