@@ -42,7 +42,7 @@ def full_unit_cost(md) -> float:
     """The most any unit of any option costs with its staff and building hours (model money)."""
     worst = 0.0
     for o in md.options:
-        staff = sum(h * md.cost_per_fte[r] / md.hours_per_fte[r] + 0 for r, h in md.staff_hours.get(o, {}).items())
+        staff = sum(h * md.cost_per_fte[r] / md.hours_per_fte[r] for r, h in md.staff_hours.get(o, {}).items())
         agency = sum(h * md.agency_cost_per_hour[r] for r, h in md.staff_hours.get(o, {}).items())
         hours = md.building_hours.get(o, 0.0) * max([md.cost_per_hour[b] + md.extended_cost_per_hour[b]
                                                      for b in md.buildings] or [0.0])
