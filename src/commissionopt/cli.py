@@ -134,10 +134,9 @@ def _instance_path(given: Path | None) -> Path:
     return here if here.exists() else REPO / DEFAULT_INSTANCE
 
 
-def _solve_options(time_limit, gap, threads):
-    from .solve.highs import SolveOptions
-    opts = {k: v for k, v in (("time_limit", time_limit), ("mip_rel_gap", gap), ("threads", threads)) if v is not None}
-    return SolveOptions(**opts)
+def _solver_overrides(time_limit, gap, threads) -> dict:
+    """The solver flags given: they beat the model files' own `solver:` settings."""
+    return {k: v for k, v in (("time_limit", time_limit), ("mip_rel_gap", gap), ("threads", threads)) if v is not None}
 
 
 def _plan_exit(plan) -> None:
@@ -157,8 +156,8 @@ def _plan_exit(plan) -> None:
 
 
 SOLVER_OPTIONS = [
-    click.option("--time-limit", type=float, default=None, help="Seconds per solve (default 300)."),
-    click.option("--gap", type=float, default=None, help="Relative MIP gap to stop at (default 0.001)."),
+    click.option("--time-limit", type=float, default=None, help="Seconds per solve (default: the model file's, else 300)."),
+    click.option("--gap", type=float, default=None, help="Relative MIP gap to stop at (default: the model file's, else 0.001)."),
     click.option("--threads", type=int, default=None, help="HiGHS threads (default 1: deterministic)."),
 ]
 
@@ -188,7 +187,7 @@ def solve(instance, model, cut, scenarios, out, fmt, time_limit, gap, threads):
     inst, settings = _load(instance, scenarios)
     cut = _cut(cut, settings, "0")
     click.echo(f"solving {inst.name} with {model} ...", err=True)
-    plan = Engine(inst, _solve_options(time_limit, gap, threads)).run(model, cut)
+    plan = Engine(inst, overrides=_solver_overrides(time_limit, gap, threads)).run(model, cut)
     if settings:
         plan.inputs["scenarios"] = [str(p) for p in settings.get("files", [])]
     if out is not None and plan.tables:
@@ -235,7 +234,7 @@ def compare(instance, cut, scenarios, models, fmt, xlsx, html, out, time_limit, 
     cut = _cut(cut, settings, DEFAULT_CUT)
     names = [m.strip() for m in models.split(",") if m.strip()]
     click.echo(f"building the model of {inst.name} ...", err=True)
-    engine = Engine(inst, _solve_options(time_limit, gap, threads))
+    engine = Engine(inst, overrides=_solver_overrides(time_limit, gap, threads))
     total = len(names) + (1 if "salami" in names else 0)
     with click.progressbar(length=total, label="solving policies", file=sys.stderr) as bar:
         result = run_compare(inst, cut, names, engine=engine, progress=lambda _: bar.update(1))

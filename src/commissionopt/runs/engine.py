@@ -7,7 +7,7 @@ lexicographic: first the least discounted overspend, then the model's own object
 from __future__ import annotations
 
 import time
-from dataclasses import replace
+from dataclasses import asdict, replace
 from importlib.metadata import version
 
 import numpy as np
@@ -62,9 +62,12 @@ def as_spec(model) -> ModelSpec:
 class Engine:
     """The compiled model of one instance, re-solved for each policy and cut."""
 
-    def __init__(self, inst: Instance, options: SolveOptions | None = None):
+    def __init__(self, inst: Instance, options: SolveOptions | None = None, overrides: dict | None = None):
+        """`options`: the solver settings a model file's own `solver:` may change; `overrides`:
+        settings (SolveOptions fields) that beat every model file's, as given on a command line."""
         self.inst = inst
         self.options = options or SolveOptions()
+        self.overrides = dict(overrides or {})
         self.m, self.md = build_model(inst)
         self.build_seconds = self.m.build_seconds
         self.session = HighsSession(self.m, self.options,
@@ -95,7 +98,7 @@ class Engine:
             return self
         key = spec.transform_note
         if key not in self._changed:
-            eng = Engine(spec.transform(self.inst), self.options)
+            eng = Engine(spec.transform(self.inst), self.options, self.overrides)
             eng.baseline = self.baseline  # payback and min_cost targets against the true status quo
             self._changed[key] = eng
         return self._changed[key]
@@ -107,7 +110,7 @@ class Engine:
         bounds = apply_policy(self.m, self.md, spec, cut, self.inst.levels)
         self.session.refresh_rows(self.m.mechanisms.policy_units)
         self.session.set_bounds(bounds)
-        self.session.options = replace(self.options, **spec.solver)
+        self.session.options = replace(self.options, **{**spec.solver, **self.overrides})
 
     def run(self, model="redesign", cut=None, verify: bool = True, target: float | None = None,
             extra_money: dict | None = None, name: str | None = None) -> Plan:
@@ -137,7 +140,8 @@ class Engine:
                    "variables": self.session.num_col, "constraints": self.session.num_row,
                    "integers": int(self.session.integer.sum()), "solver_message": sol.message}
         inputs = {"instance": self.inst.name, "source": str(self.inst.source or ""), "model": spec.name,
-                  "model_file": spec.source, "cut": summary["cut"], "versions": _versions(),
+                  "model_file": spec.source, "cut": summary["cut"], "solver": asdict(self.session.options),
+                  "versions": _versions(),
                   "scenario_changes": list(self.inst.changes)}
         if sol.status == Status.INFEASIBLE:  # before anything else changes the session's bounds
             summary["conflicts"] = sol.extra.get("conflicts") or self._explain()
