@@ -114,3 +114,29 @@ def test_shipped_shire_questions_apply():
     assert "Can we rationalise buildings for libraries, leisure, schools and early years?" in texts
     assert any("spin off" in q for q in texts)
     assert question_files(SHIRE_QUESTIONS[0].parent) == SHIRE_QUESTIONS
+
+
+def test_answers_on_an_existing_cluster_equal_the_serial_ones(answers, tmp_path):
+    from commissionopt.runs.parallel import local_cluster
+    for name, text in (("a-infeasible", INFEASIBLE), ("b-neutral", NEUTRAL), ("c-helps", HELPS)):
+        (tmp_path / f"{name}.yaml").write_text(text)
+    with local_cluster(2) as cluster:
+        on_cluster = answer_questions(load_instance(ROOT / "instances" / "tiny"), tmp_path, cut=0.1,
+                                      scheduler=cluster.scheduler_address)
+    shown = ["rank", "file", "status", "outcome_change", "spend_change"]
+    assert on_cluster.table[shown].equals(answers.table[shown])
+
+
+def test_gap_override_reaches_every_solve(tmp_path, monkeypatch):
+    import commissionopt.runs.questions as q
+    seen = []
+
+    def record(insts, tasks, **kw):
+        seen.extend(tasks)
+        return real(insts, tasks, **kw)
+    real = q.run_tasks
+    monkeypatch.setattr(q, "run_tasks", record)
+    (tmp_path / "q.yaml").write_text(NEUTRAL)
+    a = answer_questions(load_instance(ROOT / "instances" / "tiny"), tmp_path, cut=0.1, workers=1, mip_rel_gap=0.05)
+    assert a.table.iloc[0]["feasible"]
+    assert len(seen) == 2 and all(t.model.solver["mip_rel_gap"] == 0.05 for t in seen)  # the base and the question

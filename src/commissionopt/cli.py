@@ -326,9 +326,10 @@ def sweep(instance, cuts, models, scenarios, gap, out, workers, scheduler):
 @click.argument("questions_dir", type=click.Path(exists=True, path_type=Path))
 @click.option("--cut", default=None, help="Budget cut for every question (a question's own budget_cut overrides).")
 @click.option("--model", default="redesign", show_default=True, help="The model each question is answered under.")
+@click.option("--gap", type=float, default=None, help="Relative MIP gap of every solve (default: the model's).")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="Write ranked.csv, plans/*.csv and questions.xlsx.")
 @parallel_options
-def questions(instance, questions_dir, cut, model, out, workers, scheduler):
+def questions(instance, questions_dir, cut, model, gap, out, workers, scheduler):
     """Answer a bank of commissioning questions (scenario files with a `question:`) and rank them."""
     from .data import load_instance
     from .model.index import parse_cut
@@ -338,7 +339,7 @@ def questions(instance, questions_dir, cut, model, out, workers, scheduler):
     files = question_files(questions_dir)
     with _bar(len(files) + 1, "answering questions") as bar:
         answers = answer_questions(inst, files, cut=parse_cut(cut) if cut else None, model=model, workers=workers,
-                                   progress=lambda *a: bar.update(1))
+                                   scheduler=scheduler, progress=lambda *a: bar.update(1), mip_rel_gap=gap)
     shown = [c for c in ("rank", "question", "feasible", "verdict", "outcome_change", "spend_change", "payback_year")
              if c in answers.table.columns]
     click.echo(answers.table[shown].to_string(index=False, float_format=_number, max_colwidth=60))

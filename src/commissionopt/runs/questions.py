@@ -10,7 +10,7 @@ Definitions: docs/questions.md. Nothing is printed.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +21,7 @@ from ..data.scenario import apply_scenario
 from ..errors import InputError, Problem
 from ..results.summary import payback_year
 from ..solve.status import Status
+from .engine import as_spec
 from .parallel import Task, run_tasks
 
 MONEY_TOL = 10_000.0   # £: discounted spend or overspend changes smaller than this are "no change"
@@ -68,17 +69,21 @@ def _has_plan(res: dict) -> bool:
 
 
 def answer_questions(inst: Instance, questions, cut=None, model="redesign", workers: int | None = None,
-                     progress=None, options=None) -> Answers:
+                     scheduler: str | None = None, progress=None, options=None, mip_rel_gap: float | None = None) -> Answers:
     """Answer every question (scenario file) against `inst` at `cut`.
 
     `questions`: a folder of question files, one file, or a list of files. A question's own
     `budget_cut` overrides `cut` for that question, and its base is then solved at that cut
     too (the base is solved once per distinct cut). Solves run through `run_tasks` (one
-    task per question, each on its own scenario-applied instance; `workers` as there).
+    task per question, each on its own scenario-applied instance; `workers`, `scheduler` as there).
+    `mip_rel_gap` overrides the model's own gap.
     Returns Answers(table, plans, settings): the table ranked (docs/questions.md), plans by file.
     A file that does not apply is an InputError naming every problem, before anything is solved.
     """
     files = question_files(questions)
+    model = as_spec(model)
+    if mip_rel_gap is not None:
+        model = replace(model, solver={**model.solver, "mip_rel_gap": float(mip_rel_gap)})
     insts: dict = {BASE_KEY: inst}
     settings: dict = {}
     problems: list[Problem] = []
@@ -97,7 +102,7 @@ def answer_questions(inst: Instance, questions, cut=None, model="redesign", work
     base_cuts = {_cut_key(c): c for c in cuts.values()}
     tasks = [Task(model=model, cut=c, tables="all", instance=BASE_KEY, tag=("base", k)) for k, c in base_cuts.items()]
     tasks += [Task(model=model, cut=cuts[k], tables="all", instance=k, tag=("question", k)) for k in settings]
-    results = run_tasks(insts, tasks, workers=workers, progress=progress, options=options)
+    results = run_tasks(insts, tasks, workers=workers, scheduler=scheduler, progress=progress, options=options)
     bases = {r["tag"][1]: r for r in results if r["tag"][0] == "base"}
     rows, plans = [], {}
     for r in results:
