@@ -198,3 +198,20 @@ def test_sweep_explain_and_questions_verbs(tmp_path):
     ranked = pd.read_csv(tmp_path / "answers" / "ranked.csv")
     assert len(ranked) == 2 and ranked["feasible"].all()
     assert "Can early help reach more families?" in r.stdout
+
+
+def test_threads_and_seed_reach_highs_and_are_recorded():
+    from commissionopt.data import load_instance
+    from commissionopt.runs.engine import Engine
+    from commissionopt.solve.highs import SolveOptions
+    e = Engine(load_instance(TINY), SolveOptions(seed=1), overrides={"threads": 2, "seed": 7})
+    plan = e.run("redesign", 0.1)
+    assert plan.status == "optimal"
+
+    def option(name):
+        return e.session.h.getOptionValue(name)[1]  # (status, value)
+    assert (option("threads"), option("random_seed")) == (2, 7)
+    assert (plan.inputs["solver"]["threads"], plan.inputs["solver"]["seed"]) == (2, 7)
+    e.overrides = {}
+    e.run("redesign", 0.1)  # back to the engine's own options: one thread, seed 1
+    assert (option("threads"), option("random_seed")) == (1, 1)

@@ -147,11 +147,8 @@ class HighsSession:
             self.objective_rows[name] = (np.asarray(C[k].todense()).ravel(), float(sf.c_offset[k]))
 
         self.h = new_highs()
-        self.h.setOptionValue("output_flag", bool(self.options.output))
-        self.h.setOptionValue("random_seed", int(self.options.seed))
-        if self.options.threads > 1:
-            highspy.Highs.resetGlobalScheduler(True)
-        self.h.setOptionValue("threads", int(self.options.threads))
+        self._threads = None
+        self._apply_options()
         self.h.passModel(lp)
         self.lp = lp
         self.num_col, self.num_row = ncol, len(cons)
@@ -206,8 +203,22 @@ class HighsSession:
         return float(row @ values + off)
 
     # ---- solving -------------------------------------------------------------------
+    def _apply_options(self) -> None:
+        """The settings fixed per run (the options may change between runs: a model file's
+        `solver:`, a command line's flags). HiGHS takes a new thread count only when its
+        global scheduler is reset."""
+        h, o = self.h, self.options
+        h.setOptionValue("output_flag", bool(o.output))
+        h.setOptionValue("random_seed", int(o.seed))
+        if int(o.threads) != self._threads:
+            if o.threads > 1 or self._threads is not None:
+                highspy.Highs.resetGlobalScheduler(True)
+            h.setOptionValue("threads", int(o.threads))
+            self._threads = int(o.threads)
+
     def _run(self, cost: np.ndarray, offset: float, start: np.ndarray | None, time_limit: float) -> Solution:
         h = self.h
+        self._apply_options()
         h.changeColsCost(self.num_col, np.arange(self.num_col, dtype=np.int32), cost)
         h.changeObjectiveOffset(float(offset))  # HiGHS measures the MIP gap on cost.x + offset
         h.changeObjectiveSense(highspy.ObjSense.kMinimize)
