@@ -42,7 +42,7 @@ def test_cut_by_year_carries_the_last_value_forward():
     assert json.loads(r.stdout)["summary"]["cut"] == {"1": 0.05, "2": 0.05, "3": 0.2, "4": 0.2, "5": 0.2}
 
 
-@pytest.mark.parametrize("cut", ["abc", "1.5", "0:0.1"])
+@pytest.mark.parametrize("cut", ["abc", "1.5", "0:0.1", "6:0.1"])  # tiny has 5 years
 def test_bad_cut_is_bad_input(cut):
     r = invoke("solve", TINY, "--cut", cut)
     assert r.exit_code == 2 and "--cut" in r.stderr and cut in r.stderr
@@ -71,9 +71,27 @@ def test_infeasible_run_exits_3_naming_the_duty(tmp_path):
     services = (folder / "services.csv").read_text().replace("child_protection,children,crisis,child-year,1,100,0,250",
                                                             "child_protection,children,crisis,child-year,1,80,0,80")
     (folder / "services.csv").write_text(services)
-    r = invoke("solve", folder)
+    r = invoke("solve", folder, "--out", tmp_path / "out", "--format", "xlsx")
     assert r.exit_code == 3, r.output
     assert "statutory duty for children/crisis in year 1" in r.stderr and "child_protection" in r.stderr
+    # --out keeps the status and the conflicts even without a plan; no tables, no workbook
+    written = json.loads((tmp_path / "out" / "summary.json").read_text())
+    assert written["summary"]["status"] == "infeasible"
+    assert any("child_protection" in str(c) for c in written["summary"]["conflicts"])
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["summary.json"]
+
+
+def test_xlsx_without_out_is_refused_before_solving():
+    r = invoke("solve", TINY, "--format", "xlsx")
+    assert r.exit_code == 2 and "give --out DIR" in r.output and "solving" not in r.output
+
+
+def test_status_quo_is_labelled_with_the_cut_it_ran_at():
+    r = invoke("solve", TINY, "--model", "status_quo", "--cut", "0.25")
+    assert r.exit_code == 0, r.output
+    assert "tiny / status_quo / cut 0\n" in r.stdout
+    r = invoke("solve", TINY, "--cut", "1:0.05,2:0.05,3:0.2")
+    assert "tiny / redesign / cut 1:0.05,3:0.2\n" in r.stdout
 
 
 def test_time_limit_flags_the_plan_or_exits_4():

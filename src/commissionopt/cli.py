@@ -134,6 +134,19 @@ def _instance_path(given: Path | None) -> Path:
     return here if here.exists() else REPO / DEFAULT_INSTANCE
 
 
+def _cut_text(by_year: dict) -> str:
+    """The cut a plan ran at: one share, or year:share where it changes."""
+    shares = list(by_year.values())
+    if len(set(shares)) <= 1:
+        return f"{shares[0]:g}" if shares else "0"
+    out, last = [], None
+    for y, v in by_year.items():
+        if v != last:
+            out.append(f"{y}:{v:g}")
+            last = v
+    return ",".join(out)
+
+
 def _solver_overrides(time_limit, gap, threads) -> dict:
     """The solver flags given: they beat the model files' own `solver:` settings."""
     return {k: v for k, v in (("time_limit", time_limit), ("mip_rel_gap", gap), ("threads", threads)) if v is not None}
@@ -184,26 +197,26 @@ def solve(instance, model, cut, scenarios, out, fmt, time_limit, gap, threads):
     from .reports.output import plan_json, write_csv_folder, write_plan_workbook
     from .reports.table import summary_table
     from .runs.engine import Engine
+    if fmt == "xlsx" and out is None:
+        raise click.UsageError("--format xlsx writes a workbook: give --out DIR")
     inst, settings = _load(instance, scenarios)
     cut = _cut(cut, settings, "0")
     click.echo(f"solving {inst.name} with {model} ...", err=True)
     plan = Engine(inst, overrides=_solver_overrides(time_limit, gap, threads)).run(model, cut)
     if settings:
         plan.inputs["scenarios"] = [str(p) for p in settings.get("files", [])]
-    if out is not None and plan.tables:
+    if out is not None:  # summary.json even without a plan: the status and any conflicts
         write_csv_folder(plan, out)
-        if fmt == "xlsx":
+        if fmt == "xlsx" and plan.tables:
             write_plan_workbook(plan, out / "plan.xlsx")
         click.echo(f"wrote {out}", err=True)
-    elif fmt == "xlsx":
-        raise click.UsageError("--format xlsx writes a workbook: give --out DIR")
     if fmt == "json":
         click.echo(json.dumps(plan_json(plan), indent=2))
     elif fmt == "csv":
         from .reports.output import summary_frame
         click.echo(summary_frame(plan).to_csv(index=False), nl=False)
     elif fmt == "table":
-        click.echo(f"{inst.name} / {plan.summary.get('policy')} / cut {cut}"
+        click.echo(f"{inst.name} / {plan.summary.get('policy')} / cut {_cut_text(plan.summary['cut'])}"
                    + (f" / scenario {settings['name']}" if settings else ""))
         if plan.tables:
             click.echo(summary_table(plan))

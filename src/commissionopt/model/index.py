@@ -31,6 +31,12 @@ def cut_by_year(cut, years) -> dict[int, float]:
     if isinstance(cut, (int, float)):
         return {y: float(cut) for y in years}
     given = {int(k): float(v) for k, v in dict(cut).items()}
+    beyond = sorted(y for y in given if y not in years)
+    if beyond:  # a year past the horizon would silently mean no cut at all
+        from ..errors import InputError, Problem
+        text = ",".join(f"{k}:{v:g}" for k, v in sorted(given.items()))
+        raise InputError(Problem("--cut", None, None, text,
+                                 f"years of the instance's horizon, {min(years)} to {max(years)} (not {beyond[0]})"))
     out, last = {}, 0.0
     for y in years:
         last = given.get(y, last)

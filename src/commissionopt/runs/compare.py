@@ -62,7 +62,10 @@ def same_money(plan: Plan) -> dict:
 
 def compare(inst: Instance, cut=0.25, models=DEFAULT_MODELS, options: SolveOptions | None = None,
             engine: Engine | None = None, same_money_redesign: bool = True, progress=None) -> Comparison:
-    """Solve each model at `cut` on one engine; add redesign_same_money beside salami."""
+    """Solve each model at `cut` on one engine; add redesign_same_money beside salami.
+
+    `options` as in Engine: a model file's `solver:` wins over them; to force settings on every
+    model, pass `engine=Engine(inst, overrides={...})`."""
     engine = engine or Engine(inst, options)
     plans: dict[str, Plan] = {}
     for name in models:

@@ -213,6 +213,10 @@ class Engine:
         return sol
 
 
-def solve(inst: Instance, model="redesign", cut=None, options: SolveOptions | None = None, verify: bool = True) -> Plan:
-    """Solve one instance under one model file at one cut: the library's front door."""
-    return Engine(inst, options).run(model, cut, verify=verify)
+def solve(inst: Instance, model="redesign", cut=None, options: SolveOptions | None = None, verify: bool = True,
+          overrides: dict | None = None) -> Plan:
+    """Solve one instance under one model file at one cut: the library's front door.
+
+    `options` are the settings a model file's `solver:` may change (every shipped model sets
+    its gap and time limit); `overrides` ({"mip_rel_gap": 0.01, ...}) beat the model file's."""
+    return Engine(inst, options, overrides).run(model, cut, verify=verify)

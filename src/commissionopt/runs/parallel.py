@@ -18,7 +18,7 @@ in the serial run. One exception: a solve that reaches its time limit stops wher
 wall clock says, which depends on the machine's load; its plan (flagged time_limit) may
 then differ from run to run.
 
-Processes, not threads (docs/reliability.md, "Threads and processes"): HiGHS' scheduler
+Processes, not threads: HiGHS' scheduler
 and Pyomo's output capture are not fork- or thread-safe, so a local cluster has one
 single-threaded worker process per core (started by spawn, not fork), and a lock keeps
 it to one solver per process at a time even on a cluster whose workers have more
@@ -236,6 +236,8 @@ def run_tasks(inst: Instance | dict, tasks, workers: int | None = None, schedule
     `workers`: local worker processes (default: one per core); 0 or 1 runs serially here.
     `scheduler`: the address of a running Dask scheduler to use instead of a local cluster.
     `progress`: called as progress(1) once per finished task (e.g. a click bar's update).
+    `options`: each Engine's settings, under the model files' own `solver:` (to change a
+    model's gap, give the task a spec with it, as sweep(mip_rel_gap=...) does).
     """
     tasks = [_resolve(t) for t in tasks]
     if not tasks:
