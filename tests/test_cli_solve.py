@@ -196,6 +196,7 @@ def test_sweep_explain_and_questions_verbs(tmp_path):
     subsets = pd.read_csv(tmp_path / "why" / "subsets.csv")
     assert set(attribution["lever"]) == {"early_intervention", "mechanisms"} and len(subsets) == 4
     assert "Shadow prices" in r.stdout
+    assert "-> salami + early_intervention + mechanisms" in r.stdout  # a subset is not called the redesign
     changes = pd.read_csv(tmp_path / "why" / "service_changes.csv")
     assert set(changes["service"]) == {"early_help", "child_protection", "home_support", "residential_care"}
     assert changes["reason"].notna().all()

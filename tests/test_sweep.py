@@ -148,3 +148,13 @@ def test_tasks_on_several_instances_get_one_engine_each(tiny):
     assert sum(r["run"]["engine_built"] for r in res) == 2
     assert res[0]["summary"]["outcome_gain"] == res[2]["summary"]["outcome_gain"]
     assert res[1]["summary"]["outcome_gain"] > res[0]["summary"]["outcome_gain"]
+
+
+def test_a_plan_failing_the_check_has_no_figures_in_the_table():
+    from commissionopt.runs.sweep import sweep_table
+    good = {"status": "optimal", "verified": True, "mip_gap": 0.0, "outcome_gain": 5.0, "overspend": 0.0}
+    bad = {**good, "status": "error", "verified": False}
+    table = sweep_table([{"summary": good, "tag": {"policy": "redesign", "cut": 0.1}},
+                         {"summary": bad, "tag": {"policy": "redesign", "cut": 0.2}}])
+    assert table.loc[0, "outcome_gain"] == 5.0
+    assert table.loc[1, "status"] == "error" and table.loc[1, COLUMNS[3:-1]].isna().all()

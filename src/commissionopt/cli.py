@@ -314,7 +314,9 @@ def sweep(instance, cuts, models, scenarios, gap, out, workers, scheduler):
     """Outcome, spend and overspend of each policy at each cut level, solved in parallel."""
     from .reports.output import write_csv_table
     from .runs.sweep import parse_cuts, sweep as run_sweep
-    inst, _ = _load(instance, scenarios)
+    inst, settings = _load(instance, scenarios)
+    if settings.get("budget_cut") is not None:
+        click.echo(f"note: the sweep's --cuts replace the scenario's budget_cut {settings['budget_cut']}", err=True)
     points = parse_cuts(cuts)
     names = [m.strip() for m in models.split(",") if m.strip()]
     with _bar(len(points) * len(names), "sweeping") as bar:
@@ -337,7 +339,7 @@ def sweep(instance, cuts, models, scenarios, gap, out, workers, scheduler):
 @main.command()
 @click.argument("instance", type=INSTANCE)
 @click.argument("questions_dir", type=click.Path(exists=True, path_type=Path))
-@click.option("--cut", default=None, help="Budget cut for every question (a question's own budget_cut overrides).")
+@click.option("--cut", default=None, help="Budget cut for every question (default 0; a question's own budget_cut overrides).")
 @click.option("--model", default="redesign", show_default=True, help="The model each question is answered under.")
 @click.option("--gap", type=float, default=None, help="Relative MIP gap of every solve (default: the model's).")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="Write ranked.csv, plans/*.csv and questions.xlsx.")
@@ -372,7 +374,7 @@ def questions(instance, questions_dir, cut, model, gap, out, workers, scheduler)
 @SCENARIO
 @click.option("--levers", default=None, help="Comma-separated levers to attribute (default: all seven).")
 @click.option("--gap", type=float, default=0.01, show_default=True, help="Relative MIP gap of each subset's solve.")
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="Write attribution.csv, subsets.csv, shadow_prices.csv.")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="Write attribution.csv, subsets.csv, service_changes.csv, shadow_prices.csv.")
 @parallel_options
 def explain(instance, cut, scenarios, levers, gap, out, workers, scheduler):
     """Where the redesign's advantage over salami comes from: Shapley values over the levers,
@@ -387,16 +389,18 @@ def explain(instance, cut, scenarios, levers, gap, out, workers, scheduler):
     with _bar(2 ** len(chosen), "solving lever subsets") as bar:
         result = attribute(inst, cut, levers=chosen, workers=workers, scheduler=scheduler, mip_rel_gap=gap,
                            progress=lambda *a: bar.update(1))
-    click.echo(f"{inst.name}: cut {cut}; outcome gain salami {result.v_empty:,.1f} -> redesign {result.v_all:,.1f} "
+    top_name = "redesign" if set(chosen) == set(LEVERS) else "salami + " + " + ".join(chosen)
+    click.echo(f"{inst.name}: cut {cut}; outcome gain salami {result.v_empty:,.1f} -> {top_name} {result.v_all:,.1f} "
                f"(largest MIP gap {result.largest_gap:.2%})")
     click.echo(result.table.to_string(index=False, float_format=_number))
     from .results.changes import service_changes
-    engine = Engine(inst)
-    plan = engine.run("redesign", cut)
-    changes = service_changes(inst, engine.run("salami", cut), plan)
-    click.echo(f"\nWhat the redesign changed against salami, by service, in year {changes['year'].iloc[0]}")
-    click.echo(changes[["service", "level", "units_baseline", "units_plan", "reason"]].to_string(
-        index=False, float_format=_number, max_colwidth=90))
+    engine = Engine(inst, overrides={"mip_rel_gap": gap})  # the same gap as the attribution's solves
+    plan, salami = engine.run("redesign", cut), engine.run("salami", cut)
+    changes = service_changes(inst, salami, plan) if plan.tables and salami.tables else None
+    if changes is not None:
+        click.echo(f"\nWhat the redesign changed against salami, by service, in year {changes['year'].iloc[0]}")
+        click.echo(changes[["service", "level", "units_baseline", "units_plan", "reason"]].to_string(
+            index=False, float_format=_number, max_colwidth=90))
     prices = plan.tables.get("shadow_prices")
     if prices is not None and len(prices):
         top = prices.reindex(prices["value"].abs().sort_values(ascending=False).index).head(15)
@@ -406,10 +410,12 @@ def explain(instance, cut, scenarios, levers, gap, out, workers, scheduler):
         out.mkdir(parents=True, exist_ok=True)
         write_csv_table(result.table, out / "attribution.csv")
         write_csv_table(result.values, out / "subsets.csv")
-        write_csv_table(changes, out / "service_changes.csv")
+        if changes is not None:
+            write_csv_table(changes, out / "service_changes.csv")
         if prices is not None:
             write_csv_table(prices, out / "shadow_prices.csv")
         click.echo(f"wrote {out}", err=True)
+    _plan_exit(plan)  # the redesign whose changes and prices were shown: exit 3/4/5 as solve does
 
 
 @main.command()

@@ -40,7 +40,8 @@ def small_sweep(engine, cuts=DEFAULT_CUTS, models=("salami", "redesign"), mip_re
     """Re-solve each model at each cut on one Engine (built once): the outcome-vs-cut data.
 
     `mip_rel_gap` loosens (never tightens) each model's own gap to keep the sweep fast;
-    None keeps the models' own settings. outcome_retained = outcome_gain / the status
+    None keeps the models' own settings. An engine's `overrides` (a command line's --gap)
+    still win over both. outcome_retained = outcome_gain / the status
     quo's outcome_gain (no cut)."""
     from ..runs.engine import as_spec
 

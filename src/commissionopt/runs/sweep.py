@@ -108,6 +108,8 @@ def sweep_table(results: list[dict]) -> pd.DataFrame:
         row["policy"] = r["tag"]["policy"]
         row["cut"] = r["tag"]["cut"]
         row["verified"] = bool(s.get("verified", False))
+        if row["status"] == "error":  # a plan that failed the independent check is not a result
+            row.update({k: None for k in COLUMNS[3:-1]})
         rows.append(row)
     df = pd.DataFrame(rows, columns=list(COLUMNS))
     for k in COLUMNS[3:-1]:
@@ -125,8 +127,8 @@ def sweep(inst: Instance, cuts, models=DEFAULT_MODELS, workers: int | None = Non
     `mip_rel_gap` overrides every model's gap. `chunk`: points per batch (default
     `chunk_size`, a function of the number of cuts only, so the table does not depend on
     the worker count). `workers`, `scheduler`, `progress` (called once per solve) as in
-    `run_tasks`. Columns: COLUMNS; a failed point keeps its row with status "error" and no
-    figures. The table's `attrs` say how it was run: engine_builds, largest_gap, processes,
+    `run_tasks`. Columns: COLUMNS; a point that raised, or whose plan failed the independent
+    check, keeps its row with status "error" and no figures. The table's `attrs` say how it was run: engine_builds, largest_gap, processes,
     mode, errors."""
     if isinstance(cuts, (list, tuple)) and any(isinstance(c, dict) for c in cuts):
         cuts = list(cuts)  # per-year profiles {year: share}, passed to the engine as they are
