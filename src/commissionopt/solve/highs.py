@@ -216,20 +216,23 @@ class HighsSession:
             h.setOptionValue("threads", int(o.threads))
             self._threads = int(o.threads)
 
-    def _run(self, cost: np.ndarray, offset: float, start: np.ndarray | None, time_limit: float) -> Solution:
+    def _run(self, cost: np.ndarray, offset: float, start: np.ndarray | None, time_limit: float,
+             mip: bool | None = None) -> Solution:
         h = self.h
+        mip = bool(self.integer.any()) if mip is None else mip
         self._apply_options()
         h.changeColsCost(self.num_col, np.arange(self.num_col, dtype=np.int32), cost)
         h.changeObjectiveOffset(float(offset))  # HiGHS measures the MIP gap on cost.x + offset
         h.changeObjectiveSense(highspy.ObjSense.kMinimize)
-        # HiGHS compares time_limit with the object's run time summed over all its runs
-        h.setOptionValue("time_limit", float(h.getRunTime() + max(1e-3, time_limit)))
+        # HiGHS times an LP against the object's run time summed over all its runs, but a MIP
+        # against that run alone (HiGHS 1.16, measured; tests/test_solver_border.py pins both)
+        h.setOptionValue("time_limit", float((0.0 if mip else h.getRunTime()) + max(1e-3, time_limit)))
         h.setOptionValue("mip_rel_gap", float(self.options.mip_rel_gap))
         h.setOptionValue("solver", self.options.solver)
         if start is not None and self.integer.any():
             h.setSolution(self.num_col, np.arange(self.num_col, dtype=np.int32), start)
         t0 = time.perf_counter()
-        self._run_watched(time_limit)
+        self._run_watched(time_limit, mip)
         secs = time.perf_counter() - t0
         ms = h.getModelStatus()
         info = h.getInfo()
@@ -250,28 +253,36 @@ class HighsSession:
         h = self.h
         h.changeColsIntegrality(len(idx), idx, np.array([highspy.HighsVarType.kContinuous] * len(idx)))
         try:
-            sol = self._run(cost, offset, None, time_limit)
+            sol = self._run(cost, offset, None, time_limit, mip=False)
             sol.mip_gap = 0.0
             return sol
         finally:
             h.changeColsIntegrality(len(idx), idx, np.array([highspy.HighsVarType.kInteger] * len(idx)))
 
-    def _run_watched(self, time_limit: float) -> None:
+    def _run_watched(self, time_limit: float, mip: bool) -> None:
         """run(), with a wall-clock watchdog for MIPs: HiGHS does not always honour
-        time_limit (HiGHS #885, #2226), so the solve is cancelled a little after it."""
+        time_limit (HiGHS #885, #2226), so the solve is cancelled a little after it.
+
+        The watchdog raises a flag of this run only. highspy's own cancelSolve() flag is
+        cleared only by startSolve(), not by run(): once raised it interrupted every later
+        MIP on the object at once, so one slow solve emptied the rest of a sweep."""
         h = self.h
-        if not self.integer.any():
+        if not mip:
             h.run()
             return
-        h.HandleUserInterrupt = True
-        timer = threading.Timer(WATCHDOG_FACTOR * time_limit + WATCHDOG_GRACE, h.cancelSolve)
+        stop = threading.Event()
+
+        def interrupt(event) -> None:  # HiGHS keeps the answer between runs: always give one
+            event.interrupt(stop.is_set())
+        h.cbMipInterrupt += interrupt
+        timer = threading.Timer(WATCHDOG_FACTOR * time_limit + WATCHDOG_GRACE, stop.set)
         timer.daemon = True
         timer.start()
         try:
             h.run()
         finally:
             timer.cancel()
-            h.HandleUserInterrupt = False
+            h.cbMipInterrupt -= interrupt
 
     def lexicographic(self, primary: dict[str, float], secondary: dict[str, float],
                       start: np.ndarray | None = None, polish: dict[str, float] | None = None) -> Solution:
