@@ -174,7 +174,9 @@ def readme_block(r: dict) -> str:
           f"that load) | {caps} |",
           f"| slowest solves in the persistent 1-worker run (policy, cut, s) | "
           f"{', '.join(f'{q} {c:g} {t:.1f}' for q, c, t in r['slowest'])} |",
-          "", f"1-worker and 2-worker tables identical in every pair: **{'yes' if r['identical'] else 'NO'}**. "
+          "", f"1-worker and 2-worker tables identical in every pair: **{'yes' if r['identical'] else 'NO'}**"
+          + ("" if r["identical"] else " (points that differ, policy, cut, status in each run: " + "; ".join(
+              f"{q} {c:g} {a}/{b}" for q, c, a, b in r.get("differing_points", [])) + ")") + ". "
           f"Statuses: {r['statuses']}; largest MIP gap {r['largest_gap']:.4f}; largest difference in outcome gain "
           f"between a rebuilt (cold) and a persistent (warm) solve of the same point: "
           f"{r['rebuild_vs_persistent_gain_max_diff']:.3g}.", ""]
@@ -260,6 +262,12 @@ def main(argv=None) -> int:
             except AssertionError as exc:
                 identical = False
                 r.setdefault("differences", []).append(str(exc)[:2000])
+                # which points differ, and whether only where a solve reached its time limit
+                # (stopped by the wall clock, so load-dependent: runs/parallel.py says so)
+                for (_, a), (_, b) in zip(t1.iterrows(), other.iterrows()):
+                    if not a.equals(b):
+                        r.setdefault("differing_points", []).append(
+                            (a["policy"], a["cut"], a["status"], b["status"]))
         p["per_point_1"] = [x["seconds"] for x in res1]
         p["per_point_2"] = [(x["seconds"], x["run"]["process"]) for x in res2]
         pairs.append(p)
