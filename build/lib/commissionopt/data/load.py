@@ -1,0 +1,235 @@
+"""Read an instance folder (CSV tables + instance.yaml) into typed tables.
+
+Text is read as text first (`NA`, `null` and `0123` stay as written), then each
+column is converted by its schema kind; every problem is collected, not only the first.
+"""
+from __future__ import annotations
+
+import csv
+import math
+import re
+from pathlib import Path
+
+import pandas as pd
+from ruamel.yaml import YAML
+from ruamel.yaml.constructor import DuplicateKeyError
+from ruamel.yaml.error import YAMLError
+
+from ..errors import InputError, Problem
+from .cells import unescape_csv_text
+from .instance import Instance
+from .schema import BOOL, FALSE_WORDS, INTEGER, LIST, NUMBER, TABLES, TEXT, TRUE_WORDS, Table
+
+
+def read_yaml(path: Path) -> object:
+    """Safe YAML: no code, duplicate keys rejected with their line."""
+    yaml = YAML(typ="safe", pure=True)
+    yaml.allow_duplicate_keys = False
+    try:
+        with open(path, encoding="utf-8") as fh:
+            return yaml.load(fh)
+    except DuplicateKeyError as e:
+        line = e.problem_mark.line + 1 if e.problem_mark else None
+        raise InputError(Problem(path.name, line, None, None, f"duplicate key in YAML ({e.problem})")) from None
+    except UnicodeDecodeError as e:
+        raise InputError(Problem(path.name, None, None, None, f"file is not UTF-8 text ({e.reason} at byte {e.start})")) from None
+    except YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        raise InputError(Problem(path.name, mark.line + 1 if mark else None, None, None,
+                                 f"not valid YAML: {getattr(e, 'problem', e)}")) from None
+
+
+def convert_value(text: str, kind: str) -> tuple[object, str | None]:
+    """Convert one cell from text; returns (value, error or None)."""
+    s = text.strip()
+    if kind in (TEXT, LIST):
+        return s, None
+    if kind == BOOL:
+        low = s.lower()
+        if low in TRUE_WORDS:
+            return True, None
+        if low in FALSE_WORDS:
+            return False, None
+        return None, "true or false"
+    # Commas only as thousands separators: "1,200" is 1200, but "1,5" is an error, not 15.
+    if "," in s and THOUSANDS.fullmatch(s):
+        s = s.replace(",", "")
+    try:
+        v = float(s)
+    except ValueError:
+        return None, "a number" if kind == NUMBER else "a whole number"
+    if not math.isfinite(v):
+        return None, "a finite number (not NaN or infinity)"
+    if kind == INTEGER:
+        if not v.is_integer():
+            return None, "a whole number"
+        v = int(v)
+    return v, None
+
+
+THOUSANDS = re.compile(r"[-+]?\d{1,3}(,\d{3})+(\.\d*)?")
+
+
+def row_numbers(df: pd.DataFrame):
+    """Row as the analyst sees it, by position: header on row 1, so data from row 2,
+    unless the reader skipped blank rows and recorded the real ones in attrs["rows"]."""
+    rows = df.attrs.get("rows")
+    if rows is not None and len(rows) == len(df):
+        return lambda i: rows[i]
+    return lambda i: i + 2
+
+
+def convert_table(spec: Table, raw: pd.DataFrame, file: str, row_of, problems: list[Problem]) -> pd.DataFrame:
+    """Typed DataFrame from a table of text; `row_of(i)` says the row as the analyst sees it."""
+    unknown = [c for c in raw.columns if c not in spec.names]
+    for c in unknown:
+        problems.append(Problem(file, 1, c, c, f"a known column of {spec.name} (allowed: {', '.join(spec.names)})"))
+    for col in spec.columns:
+        if col.required and col.name not in raw.columns:
+            problems.append(Problem(file, 1, col.name, None, f"required column '{col.name}' is missing ({col.doc})"))
+    out = {}
+    for col in spec.columns:
+        if col.name not in raw.columns:
+            out[col.name] = [col.default] * len(raw)
+            continue
+        values = []
+        for i, text in enumerate(raw[col.name].tolist()):
+            if text.strip() == "" and not col.required:
+                values.append(col.default)
+                continue
+            if text.strip() == "" and col.kind not in (TEXT, LIST):
+                problems.append(Problem(file, row_of(i), col.name, text, f"{col.kind} ({col.unit}): {col.doc}; the cell is empty"))
+                values.append(None)
+                continue
+            v, err = convert_value(text, col.kind)
+            if err:
+                problems.append(Problem(file, row_of(i), col.name, text, f"{err} ({col.unit})"))
+            elif col.kind in (NUMBER, INTEGER) and ((col.min is not None and v < col.min) or (col.max is not None and v > col.max)):
+                rng = f"between {col.min:g} and {col.max:g}" if col.min is not None and col.max is not None else (
+                    f"at least {col.min:g}" if col.min is not None else f"at most {col.max:g}")
+                problems.append(Problem(file, row_of(i), col.name, text, f"{rng} ({col.unit}): {col.doc}"))
+            values.append(v)
+        out[col.name] = values
+    df = pd.DataFrame(out, columns=spec.names)
+    if "rows" in raw.attrs:  # keep the analyst's row numbers for the validator
+        df.attrs["rows"] = list(raw.attrs["rows"])
+    for col in spec.columns:
+        if col.kind == NUMBER:
+            df[col.name] = pd.to_numeric(df[col.name], errors="coerce").astype(float)
+        elif col.kind == INTEGER:
+            df[col.name] = pd.to_numeric(df[col.name], errors="coerce").fillna(0).astype(int)
+        elif col.kind == BOOL:
+            df[col.name] = df[col.name].fillna(False).astype(bool)
+        else:
+            df[col.name] = df[col.name].fillna("").astype(str)
+    # unique keys
+    keys = list(spec.key)
+    if all(k in raw.columns for k in keys) and len(df):
+        dup = df.duplicated(keys, keep="first")
+        for i in df.index[dup]:
+            key = ", ".join(f"{k}={df.at[i, k]}" for k in keys)
+            problems.append(Problem(file, row_of(i), keys[-1], key, f"a unique key: ({', '.join(keys)}) appears more than once"))
+    return df
+
+
+def undecodable(file: str, data: bytes, start: int) -> Problem:
+    """Where the first byte that is not UTF-8 sits: its line, column and cell, the cell
+    shown as Windows-1252 (what Excel's plain "CSV" usually wrote) would read it."""
+    def line(at: int) -> str:
+        begin, end = data.rfind(b"\n", 0, at) + 1, data.find(b"\n", at)
+        return data[begin:end if end >= 0 else len(data)].decode("cp1252", errors="replace").strip("\ufeff\r")
+
+    def fields(text: str) -> list[str]:
+        return next(csv.reader([text]), [])
+
+    before = data[data.rfind(b"\n", 0, start) + 1:start].decode("cp1252", errors="replace")
+    index = len(fields(before)) - 1 if before else 0
+    header, cells = fields(line(0)), fields(line(start))
+    return Problem(file, data.count(b"\n", 0, start) + 1, header[index].strip() if index < len(header) else None,
+                   cells[index] if index < len(cells) else None,
+                   f"UTF-8 text: byte 0x{data[start]:02X} is not UTF-8; save the file as CSV UTF-8")
+
+
+def read_csv_text(path: Path, problems: list[Problem]) -> pd.DataFrame | None:
+    data = path.read_bytes()
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        problems.append(undecodable(path.name, data, e.start))
+        return None
+    if not text.strip():
+        problems.append(Problem(path.name, 1, None, "", "a header row naming the columns; the file is empty"))
+        return None
+    import io
+    try:
+        # Blank lines are kept here so that row i is line i+2; dropped just below.
+        df = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, skipinitialspace=True,
+                         skip_blank_lines=False)
+    except Exception as e:  # pandas' parser errors carry the line number in the text
+        problems.append(Problem(path.name, None, None, None, f"not a readable CSV table: {e}"))
+        return None
+    df.columns = [str(c).strip() for c in df.columns]
+    df = df.fillna("").map(unescape_csv_text)
+    return drop_blank_rows(df, [i + 2 for i in range(len(df))])
+
+
+def drop_blank_rows(raw: pd.DataFrame, rows: list[int]) -> pd.DataFrame:
+    """Rows with no value at all are skipped; attrs["rows"] keeps where the others are."""
+    if raw.empty:
+        return raw
+    keep = [any(str(v).strip() for v in record) for record in raw.itertuples(index=False)]
+    out = raw[keep].reset_index(drop=True)
+    kept = [r for r, k in zip(rows, keep) if k]
+    if kept != [i + 2 for i in range(len(out))]:
+        out.attrs["rows"] = kept
+    return out
+
+
+def load_folder(folder: Path) -> tuple[dict, dict[str, pd.DataFrame], list[Problem]]:
+    problems: list[Problem] = []
+    meta_path = folder / "instance.yaml"
+    meta: dict = {}
+    if not meta_path.exists():
+        problems.append(Problem("instance.yaml", None, None, None, f"an instance.yaml in {folder}"))
+    else:
+        from .meta import read_meta_yaml, type_meta
+        try:
+            meta = type_meta(read_meta_yaml(meta_path))  # values as written, then typed
+        except InputError as e:
+            problems.extend(e.problems)
+    tables = {}
+    for name, spec in TABLES.items():
+        path = folder / spec.file
+        if not path.exists():
+            if not spec.optional:
+                problems.append(Problem(spec.file, None, None, None, f"table '{spec.name}' is required ({spec.doc})"))
+            tables[name] = convert_table(spec, pd.DataFrame(columns=[c.name for c in spec.columns if c.required]), spec.file, lambda i: i + 2, [])
+            continue
+        raw = read_csv_text(path, problems)
+        if raw is None:
+            raw = pd.DataFrame(columns=[c.name for c in spec.columns if c.required])
+            tables[name] = convert_table(spec, raw, spec.file, lambda i: i + 2, [])
+            continue
+        tables[name] = convert_table(spec, raw, spec.file, row_numbers(raw), problems)
+    return meta, tables, problems
+
+
+def load_instance(path: str | Path, validate: bool = True) -> Instance:
+    """Load an instance folder (or .xlsx workbook); raise InputError listing every problem."""
+    path = Path(path)
+    if path.suffix.lower() == ".xlsx":
+        from .workbook import load_workbook_tables
+        meta, tables, problems = load_workbook_tables(path)
+    elif path.is_dir():
+        meta, tables, problems = load_folder(path)
+    else:
+        raise InputError(Problem(str(path), None, None, None, "an instance folder or an .xlsx workbook that exists"))
+    inst = Instance(meta=meta, tables=tables, source=path)
+    if validate:
+        from .validate import validate_instance
+        problems = problems + validate_instance(inst)
+    errors = [p for p in problems if p.severity == "error"]
+    if errors:
+        raise InputError(problems)
+    inst.warnings = [p for p in problems if p.severity != "error"]
+    return inst

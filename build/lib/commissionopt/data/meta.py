@@ -1,0 +1,170 @@
+"""instance.yaml (or the workbook's `instance` sheet): read as written, then typed.
+
+YAML is composed, not constructed: every scalar stays the text the analyst typed
+(`NO` stays "NO", `0123` stays "0123"), nothing is executed, and duplicate keys are
+found with their line. Each known key is then typed by its kind in schema.META_KEYS;
+a value that does not convert stays as text so that the validator can name it.
+"""
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+from ruamel.yaml import YAML
+from ruamel.yaml.error import YAMLError
+from ruamel.yaml.nodes import MappingNode, ScalarNode, SequenceNode
+
+from ..errors import InputError, Problem
+from .instance import split_list
+from .load import convert_value
+from .schema import META_KEYS, RESERVE_KEYS
+
+META_FILE = "instance.yaml"
+
+
+def _yaml() -> YAML:
+    return YAML(typ="safe", pure=True)
+
+
+def _plain(node, file: str, seen: set[int]) -> object:
+    """Python value of a composed node, every scalar as its text."""
+    if id(node) in seen:  # an alias: refuse it (also stops 'billion laughs' expansion)
+        raise InputError(Problem(file, node.start_mark.line + 1, None, None,
+                                 "plain values: YAML anchors and aliases (&, *) are not allowed here"))
+    seen.add(id(node))
+    if isinstance(node, ScalarNode):
+        return node.value
+    if isinstance(node, SequenceNode):
+        return [_plain(item, file, seen) for item in node.value]
+    out: dict = {}
+    lines: dict = {}
+    for key_node, value_node in node.value:
+        key = str(_plain(key_node, file, seen))
+        line = key_node.start_mark.line + 1
+        if key in out:
+            raise InputError(Problem(file, line, key, key,
+                                     f"each key once: duplicate key '{key}' (first on line {lines[key]})"))
+        out[key], lines[key] = _plain(value_node, file, seen), line
+    return out
+
+
+def read_meta_yaml(path: Path) -> dict:
+    """Keys of instance.yaml with their values as written; InputError on bad YAML."""
+    file = path.name
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise InputError(Problem(file, None, None, None, f"UTF-8 text (bad byte at position {e.start})")) from None
+    try:
+        root = _yaml().compose(io.StringIO(text))
+    except YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        raise InputError(Problem(file, mark.line + 1 if mark else None, None, None,
+                                 f"valid YAML: {getattr(e, 'problem', None) or e}")) from None
+    if not isinstance(root, MappingNode):
+        raise InputError(Problem(file, 1, None, None, "a mapping of keys (name, horizon_years, levels, ...)"))
+    return drop_blank(_plain(root, file, set()))
+
+
+def drop_blank(raw: dict) -> dict:
+    """Text without surrounding white space (a folded `>` block ends in a newline), and
+    an empty value means the key is not given."""
+    out = {}
+    for key, value in raw.items():
+        if isinstance(value, dict):
+            value = drop_blank(value)
+        elif isinstance(value, str):
+            value = value.strip()
+        elif isinstance(value, list):
+            value = [v.strip() if isinstance(v, str) else v for v in value]
+        if value not in ("", None):
+            out[key] = value
+    return out
+
+
+def _typed(value: object, kind: str) -> object:
+    if kind == "list":
+        return split_list(value) if isinstance(value, str) else (
+            [str(v) for v in value] if isinstance(value, list) else value)
+    if kind in ("number", "integer", "bool") and isinstance(value, str):
+        typed, err = convert_value(value, kind)
+        return value if err else typed
+    return value
+
+
+def type_meta(raw: dict) -> dict:
+    """Each known key converted by its kind; anything else kept as given."""
+    meta = {}
+    for key, value in raw.items():
+        if key == "reserves" and isinstance(value, dict):
+            meta[key] = {k: _typed(v, RESERVE_KEYS.get(k, "text")) for k, v in value.items()}
+        else:
+            meta[key] = _typed(value, META_KEYS.get(key, ("text",))[0])
+    return meta
+
+
+# What each reserves key means (schema.RESERVE_KEYS gives only the kinds).
+RESERVE_DOCS = {
+    "opening": "Usable reserves (£) at the start of year 1",
+    "minimum": "Reserves (£) that must be kept at all times (at most opening)",
+    "flexible_capital_receipts": "true if capital receipts from closed buildings may also fund transformation",
+}
+
+
+# The workbook's `instance` sheet holds one key a row; reserves.* are dotted keys.
+def flat_keys() -> list[tuple[str, str, str]]:
+    """(key, kind, meaning) of every key as it appears in the instance sheet."""
+    rows = []
+    for key, (kind, doc) in META_KEYS.items():
+        if kind == "mapping":
+            rows += [(f"{key}.{sub}", sub_kind, RESERVE_DOCS.get(sub, f"{key}: {sub}"))
+                     for sub, sub_kind in RESERVE_KEYS.items()]
+        else:
+            rows.append((key, kind, doc + ("; ';'-separated in a workbook" if kind == "list" else "")))
+    return rows
+
+
+def nest(flat: dict) -> dict:
+    """{'reserves.opening': x} -> {'reserves': {'opening': x}}."""
+    out: dict = {}
+    for key, value in flat.items():
+        head, dot, tail = key.partition(".")
+        if dot:
+            out.setdefault(head, {})[tail] = value
+        else:
+            out[key] = value
+    return out
+
+
+def flatten(meta: dict) -> dict:
+    """Inverse of `nest` (lists stay lists)."""
+    out = {}
+    for key, value in meta.items():
+        if isinstance(value, dict):
+            out.update({f"{key}.{k}": v for k, v in value.items()})
+        else:
+            out[key] = value
+    return out
+
+
+def meta_yaml_text(meta: dict) -> str:
+    """instance.yaml text for typed meta, keys in the documented order."""
+    order = list(META_KEYS) + [k for k in meta if k not in META_KEYS]
+    ordered = {k: _tidy(meta[k]) for k in order if k in meta}
+    yaml = _yaml()
+    yaml.default_flow_style = None
+    yaml.representer.sort_base_mapping_type_on_output = False
+    out = io.StringIO()
+    yaml.dump(ordered, out)
+    return out.getvalue()
+
+
+def _tidy(value: object) -> object:
+    """Whole-number floats as integers (2000000 rather than 2000000.0); plain Python types."""
+    if isinstance(value, dict):
+        return {k: _tidy(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_tidy(v) for v in value]
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e16:
+        return int(value)
+    return value

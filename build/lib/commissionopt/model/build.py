@@ -1,0 +1,42 @@
+"""Assemble the model: one Pyomo Block per concern, in the order they depend on each other."""
+from __future__ import annotations
+
+import time
+
+import pyomo.environ as pyo
+
+from ..data.instance import Instance
+from .buildings import add_buildings
+from .demand import add_demand
+from .index import ModelData, build_data, cut_by_year
+from .mechanisms import add_mechanisms
+from .money import add_money
+from .outcomes import add_outcomes
+from .workforce import add_workforce
+
+
+def build_model(inst: Instance, cut=None, data: ModelData | None = None) -> tuple[pyo.ConcreteModel, ModelData]:
+    """The whole formulation for one instance; `cut` sets the mutable money Params."""
+    t0 = time.perf_counter()
+    md = data or build_data(inst)
+    m = pyo.ConcreteModel(name=inst.name or "commissionopt")
+    add_mechanisms(m, md)
+    add_demand(m, md)
+    add_workforce(m, md)
+    add_buildings(m, md)
+    add_money(m, md, cut_by_year(cut, md.years))
+    add_outcomes(m, md)
+    m.build_seconds = time.perf_counter() - t0
+    return m, md
+
+
+def set_cut(m: pyo.ConcreteModel, md: ModelData, cut, extra_money: dict | None = None) -> None:
+    """Change the budget cut in place (mutable Params): no rebuild.
+
+    `extra_money` {(stream, year): pounds} adds money on top of the cut (e.g. the overspend
+    a baseline needed, to give another policy the same money)."""
+    c = cut_by_year(cut, md.years)
+    extra = extra_money or {}
+    for f, y in m.money.FY:
+        m.money.available[f, y] = (md.amount[f] * (1 - (c[y] if md.subject_to_cut[f] else 0.0))
+                                   + extra.get((f, y), 0.0) / md.money_scale)

@@ -1,0 +1,387 @@
+"""The one parallel runner: many independent solves, on Dask workers or in-process.
+
+Sweeps, question banks and lever attributions are all lists of small, picklable `Task`s
+(a model spec, a cut, a few extra fields). `run_tasks` groups them into batches (tasks
+sharing a `batch` key, in the order given), sends each batch to a worker process, and
+returns one plain result dict per task, in the order of the tasks.
+
+Each worker process builds ONE `Engine` per instance and keeps it (a small module-level
+cache keyed by a hash of the instance tables and the solve options), so a batch is a run
+of warm re-solves on a compiled model: a new cut only changes row bounds.
+
+Determinism. Results do not depend on the number of workers nor on which worker gets
+which batch: batches are fixed by the caller (never by the worker count); a fresh Engine
+solves its status quo baseline before anything else; every batch starts from a cleared
+solver (no basis or incumbent left by an earlier batch), and HiGHS runs with one thread
+and a fixed seed. Within a batch each solve warm-starts from the one before, exactly as
+in the serial run. One exception: a solve that reaches its time limit stops where the
+wall clock says, which depends on the machine's load; its plan (flagged time_limit) may
+then differ from run to run.
+
+Processes, not threads: HiGHS' scheduler
+and Pyomo's output capture are not fork- or thread-safe, so a local cluster has one
+single-threaded worker process per core (started by spawn, not fork), and a lock keeps
+it to one solver per process at a time even on a cluster whose workers have more
+threads. `workers=0` or `1` runs every batch in this process, serially, with no Dask.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import queue
+import socket
+import threading
+import time
+import uuid
+from collections import OrderedDict
+from dataclasses import dataclass, replace
+
+import pandas as pd
+
+from ..data.instance import Instance
+from ..errors import CommissionoptError
+from ..policies.spec import ModelSpec
+from ..solve.highs import SolveOptions
+from ..solve.status import Status
+from .engine import Engine, as_spec
+
+MAX_ENGINES = 2  # compiled models a worker keeps (least recently used dropped first)
+PROGRESS_TOPIC = "commissionopt-progress"
+QUIET = logging.ERROR  # Dask's own logging: errors only
+POLL_SECONDS = 0.1  # how often the client looks for finished batches and progress
+
+
+class ParallelRunError(CommissionoptError):
+    """A batch of solves was lost (a worker died or the cluster could not be reached)."""
+    exit_code = 1
+
+
+@dataclass(frozen=True)
+class Task:
+    """One solve: a model (ModelSpec, shipped model name or model file) at one cut.
+
+    `tables`: names of Plan tables to return besides the summary ("all" for every one).
+    `batch`: tasks with the same key run in order on one worker's Engine, warm (None:
+    the task is a batch of its own). `tag`: anything picklable, returned as given.
+    `instance`: the key of the instance to use when `run_tasks` gets a dict of them.
+    """
+    model: ModelSpec | str = "redesign"
+    cut: object = None
+    extra_money: dict | None = None
+    name: str | None = None
+    target: float | None = None
+    tables: tuple = ()
+    verify: bool = True
+    batch: object = None
+    tag: object = None
+    instance: object = None
+
+
+@dataclass
+class _Batch:
+    index: int
+    instance: object
+    tasks: list  # [(task index, Task)]
+    key: str = ""
+
+
+# ---- the instance key ---------------------------------------------------------------
+def instance_key(inst: Instance, options: SolveOptions | None = None) -> str:
+    """A hash of everything an Engine is built from: meta, every table, solve options."""
+    h = hashlib.sha256()
+    h.update(json.dumps(inst.meta, sort_keys=True, default=str).encode())
+    for name in sorted(inst.tables):
+        df = inst.tables[name]
+        h.update(name.encode())
+        h.update(json.dumps([str(c) for c in df.columns]).encode())
+        h.update(json.dumps([str(t) for t in df.dtypes]).encode())
+        if len(df):
+            h.update(pd.util.hash_pandas_object(df, index=False).to_numpy().tobytes())
+    h.update(repr(options or SolveOptions()).encode())
+    return h.hexdigest()[:20]
+
+
+# ---- the worker side ----------------------------------------------------------------
+_ENGINES: OrderedDict = OrderedDict()  # key -> (Engine, serial number)
+_STATS = {"builds": 0}
+_SOLVER_LOCK = threading.Lock()  # one solver per process at a time
+
+
+def _process_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _fresh_start(engine: Engine) -> None:
+    """Forget the basis and incumbent of earlier solves (the compiled models stay): the
+    engine's own session and those of the engines it keeps for data-changing rules."""
+    engine.clear()
+
+
+def _engine(cache: OrderedDict, key: str, inst: Instance, options: SolveOptions, limit: int | None):
+    """The cached Engine for `key`, or a new one (its baseline solved first)."""
+    if key in cache:
+        cache.move_to_end(key)
+        return cache[key][0], cache[key][1], False
+    while limit is not None and len(cache) >= limit:
+        cache.popitem(last=False)
+    engine = Engine(inst, options)
+    engine.baseline()  # solved before any task, so every batch sees the same history
+    _STATS["builds"] += 1
+    cache[key] = (engine, _STATS["builds"])
+    return engine, _STATS["builds"], True
+
+
+def _result(task: Task, plan, seconds: float) -> dict:
+    names = list(plan.tables) if task.tables in ("all", ("all",)) else list(task.tables)
+    return {"tag": task.tag, "summary": dict(plan.summary), "inputs": dict(plan.inputs),
+            "violations": list(plan.violations),
+            "tables": {n: plan.tables[n] for n in names if n in plan.tables},
+            "seconds": seconds}
+
+
+def _error_result(task: Task, exc: BaseException) -> dict:
+    spec_name = task.name or getattr(task.model, "name", str(task.model))
+    return {"tag": task.tag, "summary": {"status": Status.ERROR, "policy": spec_name,
+                                         "solver_message": f"{type(exc).__name__}: {exc}"},
+            "inputs": {}, "violations": [], "tables": {}, "seconds": 0.0,
+            "error": f"{type(exc).__name__}: {exc}"}
+
+
+def _run_batch(inst: Instance, key: str, options: SolveOptions, batch: list, batch_index: int,
+               cache: OrderedDict | None = None, notify=None) -> list[dict]:
+    """Solve a batch of (task index, Task) in order on this process's Engine for `key`."""
+    with _SOLVER_LOCK:
+        limit = None if cache is not None else MAX_ENGINES
+        cache = _ENGINES if cache is None else cache
+        t0 = time.perf_counter()
+        engine, serial, built = _engine(cache, key, inst, options, limit)
+        build_seconds = time.perf_counter() - t0
+        _fresh_start(engine)
+        out = []
+        for n, (i, task) in enumerate(batch):
+            t1 = time.perf_counter()
+            try:
+                plan = engine.run(task.model, task.cut, verify=task.verify, target=task.target,
+                                  extra_money=task.extra_money, name=task.name)
+                res = _result(task, plan, time.perf_counter() - t1)
+            except Exception as exc:  # one bad point must not lose the batch
+                res = _error_result(task, exc)
+            res["run"] = {"index": i, "batch": batch_index, "process": _process_name(),
+                          "engine": f"{_process_name()}#{serial}", "engine_built": built and n == 0,
+                          "build_seconds": build_seconds if built and n == 0 else 0.0,
+                          "position_in_batch": n}
+            out.append(res)
+            if notify is not None:
+                notify(i)
+        return out
+
+
+def _worker_notify(i: int) -> None:
+    try:
+        from distributed import get_worker
+        get_worker().log_event(PROGRESS_TOPIC, {"task": i})
+    except Exception:  # progress is a courtesy: never let it fail a solve
+        pass
+
+
+def _run_batch_on_worker(inst, key, options, batch, batch_index, run_id):
+    def notify(i):
+        _worker_notify((run_id, i))
+    return _run_batch(inst, key, options, batch, batch_index, notify=notify)
+
+
+def worker_stats() -> dict:
+    """This process's runner statistics: engines built and kept."""
+    return {"process": _process_name(), "builds": _STATS["builds"], "engines": list(_ENGINES)}
+
+
+# ---- the client side ----------------------------------------------------------------
+def _batches(inst, tasks: list[Task]) -> tuple[dict, list[_Batch]]:
+    insts = inst if isinstance(inst, dict) else {None: inst}
+    order: dict = {}
+    batches: list[_Batch] = []
+    for i, t in enumerate(tasks):
+        ikey = t.instance if isinstance(inst, dict) else None
+        if ikey not in insts:
+            raise KeyError(f"task {i} names instance {ikey!r}, not one of {sorted(map(str, insts))}")
+        bkey = (ikey, t.batch) if t.batch is not None else ("__single__", i)
+        if bkey not in order:
+            order[bkey] = len(batches)
+            batches.append(_Batch(index=len(batches), instance=ikey, tasks=[]))
+        batches[order[bkey]].tasks.append((i, t))
+    return insts, batches
+
+
+def _resolve(task: Task) -> Task:
+    """Model names and files read here, once: a remote worker needs no models/ folder."""
+    return task if isinstance(task.model, ModelSpec) else replace(task, model=as_spec(task.model))
+
+
+def _tick(progress, n: int = 1) -> None:
+    if progress is not None:
+        for _ in range(n):
+            progress(1)
+
+
+def run_tasks(inst: Instance | dict, tasks, workers: int | None = None, scheduler: str | None = None,
+              progress=None, options: SolveOptions | None = None) -> list[dict]:
+    """Run every task; one result dict per task, in the order of `tasks`.
+
+    A result: {"tag", "summary" (the Plan's summary), "tables" {name: DataFrame} (those the
+    task asked for), "violations", "inputs", "seconds", "run" {process, engine, engine_built,
+    batch, ...}} and "error" if the task raised (its status is then "error").
+    `inst`: one Instance, or {key: Instance} with each task naming its `instance`.
+    `workers`: local worker processes (default: one per core); 0 or 1 runs serially here.
+    `scheduler`: the address of a running Dask scheduler to use instead of a local cluster.
+    `progress`: called as progress(1) once per finished task (e.g. a click bar's update).
+    `options`: each Engine's settings, under the model files' own `solver:` (to change a
+    model's gap, give the task a spec with it, as sweep(mip_rel_gap=...) does).
+    """
+    tasks = [_resolve(t) for t in tasks]
+    if not tasks:
+        return []
+    options = options or SolveOptions()
+    insts, batches = _batches(inst, tasks)
+    keys = {k: instance_key(v, options) for k, v in insts.items()}
+    for b in batches:
+        b.key = keys[b.instance]
+    n = workers if workers is not None else (os.cpu_count() or 1)
+    if scheduler is None and (n <= 1 or len(batches) == 1):
+        return _run_serial(insts, batches, options, progress, len(tasks))
+    try:
+        import distributed  # noqa: F401
+    except ImportError:  # Dask missing: the same batches, in this process
+        import warnings
+        warnings.warn("dask[distributed] is not installed: running the solves serially", RuntimeWarning, stacklevel=2)
+        return _run_serial(insts, batches, options, progress, len(tasks))
+    return _run_dask(insts, batches, options, progress, len(tasks), min(n, len(batches)), scheduler)
+
+
+def _run_serial(insts: dict, batches: list[_Batch], options: SolveOptions, progress, total: int) -> list[dict]:
+    cache: OrderedDict = OrderedDict()  # this call's engines only: nothing kept in the caller's process
+    results: list = [None] * total
+    for b in batches:
+        for res in _run_batch(insts[b.instance], b.key, options, b.tasks, b.index, cache=cache,
+                              notify=lambda i: _tick(progress)):
+            res["run"]["mode"] = "serial"
+            results[res["run"]["index"]] = res
+    return results
+
+
+def local_cluster(n_workers: int):
+    """A LocalCluster of single-threaded worker processes (spawned), quiet; its HTTP server
+    on a free port (never 8787, which another cluster may hold).
+
+    The workers import the engine as they start (preload), so that Pyomo's and pandas'
+    import time is paid during start-up, alongside the other workers, not in the first solve."""
+    from distributed import LocalCluster
+    return LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True, dashboard_address=":0",
+                        silence_logs=QUIET, preload=[__name__])
+
+
+def _run_dask(insts: dict, batches: list[_Batch], options: SolveOptions, progress, total: int,
+              n_workers: int, scheduler: str | None) -> list[dict]:
+    from distributed import Client
+
+    cluster = None
+    try:
+        if scheduler is None:
+            cluster = local_cluster(n_workers)
+            client = Client(cluster, set_as_default=False)
+        else:
+            client = Client(scheduler, set_as_default=False, timeout="30s")
+    except Exception as exc:
+        if cluster is not None:
+            cluster.close()
+        where = scheduler or f"a local cluster of {n_workers} workers"
+        raise ParallelRunError(f"could not start or reach the Dask scheduler ({where}): {exc}") from exc
+
+    run_id = uuid.uuid4().hex
+    reported: set = set()
+    events: queue.SimpleQueue = queue.SimpleQueue()
+    try:
+        if progress is not None:
+            def on_event(event):
+                _, msg = event
+                t = msg.get("task") if isinstance(msg, dict) else None
+                if isinstance(t, (list, tuple)) and len(t) == 2 and t[0] == run_id:
+                    events.put(t[1])
+            try:
+                client.subscribe_topic(PROGRESS_TOPIC, on_event)
+            except Exception:  # older schedulers: progress at the end of each batch only
+                pass
+        # one instance: on every worker at once; many (question banks): each where it lands,
+        # and its batches follow it there
+        data = {k: client.scatter(v, broadcast=len(insts) == 1, hash=False) for k, v in insts.items()}
+        futures = {}
+        for b in batches:
+            f = client.submit(_run_batch_on_worker, data[b.instance], b.key, options, b.tasks, b.index, run_id,
+                              key=f"commissionopt-batch-{b.index}-{run_id}", pure=False)
+            futures[f] = b
+        results: list = [None] * total
+        pending = set(futures)
+
+        def drain():
+            while True:
+                try:
+                    i = events.get_nowait()
+                except queue.Empty:
+                    return
+                if i not in reported:
+                    reported.add(i)
+                    _tick(progress)
+
+        while pending:
+            drain()
+            done = [f for f in pending if f.done()]
+            if not done:
+                time.sleep(POLL_SECONDS)
+                continue
+            pending.difference_update(done)
+            for f in done:
+                b = futures[f]
+                try:
+                    batch_results = f.result()
+                except CommissionoptError:  # the library's own errors (bad input, ...) keep their type
+                    raise
+                except Exception as exc:
+                    raise ParallelRunError(f"batch {b.index} ({len(b.tasks)} solves) was lost: "
+                                           f"{type(exc).__name__}: {exc}") from exc
+                for res in batch_results:
+                    res["run"]["mode"] = "dask"
+                    i = res["run"]["index"]
+                    results[i] = res
+                    if i not in reported:
+                        reported.add(i)
+                        _tick(progress)
+        return results
+    finally:
+        try:
+            if progress is not None:
+                client.unsubscribe_topic(PROGRESS_TOPIC)
+        except Exception:
+            pass
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
+# ---- helpers for callers ------------------------------------------------------------
+def engine_builds(results: list[dict]) -> int:
+    """How many Engines (model builds) the run needed."""
+    return sum(1 for r in results if r.get("run", {}).get("engine_built"))
+
+
+def largest_gap(results: list[dict]) -> float:
+    gaps = [r["summary"].get("mip_gap") for r in results]
+    gaps = [g for g in gaps if g is not None]
+    return max(gaps) if gaps else 0.0
+
+
+def as_plan(result: dict):
+    """A result dict back as a Plan (with the tables it carries)."""
+    from ..results.plan import Plan
+    return Plan(summary=result["summary"], tables=result.get("tables", {}), inputs=result.get("inputs", {}),
+                violations=result.get("violations", []))

@@ -1,0 +1,250 @@
+"""Commissioning questions: each question a scenario, answered by feasibility, return and plan.
+
+A question is a scenario file (docs/scenarios.md) with a `question:` text. For each one the
+model (redesign by default) is solved on the scenario-applied instance and compared with the
+same model on the base instance at the same cut: the outcome it adds, the discounted spend it
+adds or saves, when it pays back, and the implementation plan it implies (options adopted with
+their lead times, staff hired and released, buildings closed). The questions are ranked.
+Definitions: docs/questions.md. Nothing is printed.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..data.instance import Instance
+from ..data.scenario import apply_scenario
+from ..errors import InputError, Problem
+from ..results.summary import payback_year
+from ..solve.status import Status
+from .engine import as_spec
+from .parallel import Task, run_tasks
+
+MONEY_TOL = 10_000.0   # £: discounted spend or overspend changes smaller than this are "no change"
+OUTCOME_REL_TOL = 1e-4  # outcome changes within this share of the base gain (or the MIP gap) are noise
+FTE_TOL = 0.05          # FTE differences smaller than this are not listed in a plan
+BASE_KEY = "__base__"
+
+COLUMNS = ("rank", "question", "file", "name", "feasible", "status", "why_infeasible", "cut",
+           "outcome_change", "outcome_value_change", "spend_change", "overspend_change", "verdict",
+           "return_per_million", "cost_per_outcome_point", "saving", "payback_year", "base_payback_year",
+           "options_adopted", "options_dropped", "fte_hires_change", "fte_releases_change",
+           "buildings_closed", "buildings_kept", "base_status", "mip_gap", "error")
+PLAN_COLUMNS = ("kind", "item", "detail", "year", "base", "answer", "change", "lead_years", "setup_cost")
+
+
+@dataclass
+class Answers:
+    """The ranked table (one row a question) and each question's implementation plan."""
+    table: pd.DataFrame
+    plans: dict = field(default_factory=dict)  # file -> DataFrame (PLAN_COLUMNS)
+    settings: dict = field(default_factory=dict)  # file -> the scenario's settings
+
+
+def question_files(questions) -> list[Path]:
+    """A folder (its *.yaml and *.yml, sorted), one file, or a list of files."""
+    if isinstance(questions, (str, Path)):
+        p = Path(questions)
+        if p.is_dir():
+            files = sorted([*p.glob("*.yaml"), *p.glob("*.yml")])
+            if not files:
+                raise InputError(Problem(str(p), None, None, None, "a folder holding question files (*.yaml)"))
+            return files
+        return [p]
+    return [Path(q) for q in questions]
+
+
+def _cut_key(cut) -> str:
+    if cut is None or isinstance(cut, (int, float)):
+        return json.dumps(None if cut is None else float(cut))
+    return json.dumps(sorted((int(k), float(v)) for k, v in dict(cut).items()))
+
+
+def _has_plan(res: dict) -> bool:
+    return res is not None and res["summary"].get("status") in Status.HAS_PLAN and "spend" in res.get("tables", {})
+
+
+def answer_questions(inst: Instance, questions, cut=None, model="redesign", workers: int | None = None,
+                     scheduler: str | None = None, progress=None, options=None, mip_rel_gap: float | None = None) -> Answers:
+    """Answer every question (scenario file) against `inst` at `cut`.
+
+    `questions`: a folder of question files, one file, or a list of files. A question's own
+    `budget_cut` overrides `cut` for that question, and its base is then solved at that cut
+    too (the base is solved once per distinct cut). Solves run through `run_tasks` (one
+    task per question, each on its own scenario-applied instance; `workers`, `scheduler` as there).
+    `mip_rel_gap` overrides the model's own gap.
+    Returns Answers(table, plans, settings): the table ranked (docs/questions.md), plans by file.
+    A file that does not apply is an InputError naming every problem, before anything is solved.
+    """
+    files = question_files(questions)
+    model = as_spec(model)
+    if mip_rel_gap is not None:
+        model = replace(model, solver={**model.solver, "mip_rel_gap": float(mip_rel_gap)})
+    insts: dict = {BASE_KEY: inst}
+    settings: dict = {}
+    problems: list[Problem] = []
+    cuts: dict = {}  # file -> cut to run
+    for f in files:
+        try:
+            new, s = apply_scenario(inst, f)
+        except InputError as e:
+            problems += list(getattr(e, "problems", []) or [Problem(f.name, None, None, None, str(e))])
+            continue
+        key = str(f)
+        insts[key], settings[key] = new, s
+        cuts[key] = s["budget_cut"] if s.get("budget_cut") is not None else cut
+    if problems:
+        raise InputError(problems)
+    base_cuts = {_cut_key(c): c for c in cuts.values()}
+    tasks = [Task(model=model, cut=c, tables="all", instance=BASE_KEY, tag=("base", k)) for k, c in base_cuts.items()]
+    tasks += [Task(model=model, cut=cuts[k], tables="all", instance=k, tag=("question", k)) for k in settings]
+    results = run_tasks(insts, tasks, workers=workers, scheduler=scheduler, progress=progress, options=options)
+    bases = {r["tag"][1]: r for r in results if r["tag"][0] == "base"}
+    rows, plans = [], {}
+    for r in results:
+        if r["tag"][0] != "question":
+            continue
+        key = r["tag"][1]
+        base = bases[_cut_key(cuts[key])]
+        row, plan = _answer(key, settings[key], cuts[key], base, r, inst, insts[key])
+        rows.append(row)
+        plans[key] = plan
+    table = rank(pd.DataFrame(rows, columns=[c for c in COLUMNS if c != "rank"]))
+    return Answers(table=table, plans=plans, settings=settings)
+
+
+# ---- one answer ---------------------------------------------------------------------
+def _answer(key: str, s: dict, cut, base: dict, res: dict, base_inst: Instance, inst: Instance):
+    sm, bs = res["summary"], base["summary"]
+    status = sm.get("status")
+    row = {"question": s.get("question") or s.get("description") or s.get("name"), "file": Path(key).name,
+           "name": s.get("name"), "feasible": status in Status.HAS_PLAN, "status": status,
+           "why_infeasible": None, "cut": cut, "base_status": bs.get("status"), "mip_gap": sm.get("mip_gap"),
+           "error": res.get("error")}
+    if status == Status.INFEASIBLE:
+        row["why_infeasible"] = "; ".join(str(c) for c in (sm.get("conflicts") or [])) or "infeasible (no conflict found)"
+    elif not row["feasible"]:
+        row["why_infeasible"] = sm.get("solver_message") or status
+    if not (_has_plan(res) and _has_plan(base)):
+        if row["feasible"] and not _has_plan(base):
+            row["error"] = f"the base plan at this cut has no plan ({bs.get('status')}): nothing to compare"
+        return row, pd.DataFrame(columns=PLAN_COLUMNS)
+    d_out = sm["outcome_gain"] - bs["outcome_gain"]
+    d_val = sm["outcome_value"] - bs["outcome_value"]
+    d_spend = sm["discounted_spend"] - bs["discounted_spend"]
+    d_over = sm["overspend"] - bs["overspend"]
+    tol = max(OUTCOME_REL_TOL, sm.get("mip_gap") or 0.0, bs.get("mip_gap") or 0.0) * max(1.0, abs(bs["outcome_gain"]))
+    out_sign = 0 if abs(d_out) <= tol else int(np.sign(d_out))
+    spend_sign = 0 if abs(d_spend) <= MONEY_TOL else int(np.sign(d_spend))
+    row.update(outcome_change=d_out, outcome_value_change=d_val, spend_change=d_spend, overspend_change=d_over,
+               verdict=_verdict(out_sign, spend_sign, d_over),
+               return_per_million=d_out / (d_spend / 1e6) if spend_sign > 0 else np.nan,
+               cost_per_outcome_point=d_spend / d_out if spend_sign > 0 and out_sign > 0 else np.nan,
+               saving=-d_spend if spend_sign < 0 else 0.0,
+               payback_year=payback_year(res["tables"]["spend"], base["tables"]["spend"]),
+               base_payback_year=bs.get("payback_year"))
+    plan = implementation_plan(base["tables"], res["tables"], inst)
+    row["options_adopted"] = "; ".join(
+        f"{r.item} (lead {int(r.lead_years)}y)" for r in plan[plan["kind"] == "option adopted"].itertuples())
+    row["options_dropped"] = "; ".join(plan.loc[plan["kind"] == "option dropped", "item"])
+    row["fte_hires_change"] = float(plan.loc[plan["kind"] == "hires", "change"].sum())
+    row["fte_releases_change"] = float(plan.loc[plan["kind"] == "releases", "change"].sum())
+    row["buildings_closed"] = "; ".join(f"{r.item} (year {int(r.year)})"
+                                        for r in plan[plan["kind"] == "building closed"].itertuples())
+    row["buildings_kept"] = "; ".join(plan.loc[plan["kind"] == "building kept open", "item"])
+    return row, plan
+
+
+def _verdict(out_sign: int, spend_sign: int, d_over: float = 0.0) -> str:
+    prefix = "less overspend; " if d_over < -MONEY_TOL else "more overspend; " if d_over > MONEY_TOL else ""
+    return prefix + {(1, -1): "better and cheaper", (1, 0): "better at the same spend", (1, 1): "better, costs more",
+            (0, -1): "same outcome, cheaper", (0, 0): "no material change", (0, 1): "same outcome, costs more",
+            (-1, -1): "cheaper, worse outcome", (-1, 0): "worse at the same spend",
+            (-1, 1): "worse and costs more"}[(out_sign, spend_sign)]
+
+
+# ---- the implementation plan ---------------------------------------------------------
+def _close_year(bd: pd.DataFrame) -> dict:
+    """Each building's year of closing (first year shut, staying shut), or None."""
+    out = {}
+    for b, g in bd.sort_values("year").groupby("building", sort=False):
+        shut = (g["open"].to_numpy() < 0.5)
+        years = g["year"].to_numpy()
+        out[b] = next((int(years[i]) for i in range(len(shut)) if shut[i:].all()), None)
+    return out
+
+
+def implementation_plan(base: dict, answer: dict, inst: Instance) -> pd.DataFrame:
+    """What the answer does differently from the base: one row a decision (PLAN_COLUMNS).
+
+    kinds: option adopted / option dropped / option kept (a current option the base stops
+    using and the answer keeps) (with the mechanism's lead years, the setup
+    cost and, as `year`, the first year with units); hires / releases / fte (role by year,
+    answer - base, FTE); building closed / building kept open (the year it closes in the
+    answer, or in the base); extended hours (building, hours over the horizon)."""
+    rows = []
+    lead = dict(zip(inst.tables["mechanisms"]["mechanism"], inst.tables["mechanisms"]["lead_years"]))
+    ob, oa = (t["options"].set_index(["service", "mechanism"]) for t in (base, answer))
+    units = answer["units"]
+    used = units[units["units"] > 1e-6].groupby(["service", "mechanism"])["year"].min()
+    for (svc, mech), r in oa.iterrows():
+        was = bool(ob.loc[(svc, mech), "adopted"]) if (svc, mech) in ob.index else False
+        now = bool(r["adopted"])
+        if now == was:
+            continue
+        base_current = bool(ob.loc[(svc, mech), "current"]) if (svc, mech) in ob.index else False
+        kind = ("option kept" if base_current else "option adopted") if now else "option dropped"
+        rows.append({"kind": kind, "item": f"{svc}/{mech}", "detail": "current" if r["current"] else "new",
+                     "year": used.get((svc, mech), np.nan) if now else np.nan, "base": float(was),
+                     "answer": float(now), "change": float(now) - float(was),
+                     "lead_years": float(lead.get(mech, np.nan)), "setup_cost": float(r["setup_cost"])})
+    wb, wa = (t["workforce"].set_index(["role", "year"]) for t in (base, answer))
+    for col, kind in (("hires", "hires"), ("releases", "releases"), ("fte", "fte")):
+        d = wa[col].sub(wb[col], fill_value=0.0)
+        for (role, year), v in d.items():
+            if abs(v) >= FTE_TOL:
+                rows.append({"kind": kind, "item": role, "detail": "FTE", "year": year,
+                             "base": float(wb[col].get((role, year), 0.0)), "answer": float(wa[col].get((role, year), 0.0)),
+                             "change": float(v), "lead_years": np.nan, "setup_cost": np.nan})
+    cb, ca = _close_year(base["buildings"]), _close_year(answer["buildings"])
+    for b in sorted(set(cb) | set(ca)):
+        yb, ya = cb.get(b), ca.get(b)
+        if yb == ya:
+            continue
+        if ya is not None and (yb is None or ya < yb):
+            kind, year = "building closed", ya
+        else:
+            kind, year = "building kept open", yb
+        rows.append({"kind": kind, "item": b, "detail": f"base closes: {yb or 'never'}; answer closes: {ya or 'never'}",
+                     "year": year, "base": np.nan if yb is None else float(yb),
+                     "answer": np.nan if ya is None else float(ya), "change": np.nan,
+                     "lead_years": np.nan, "setup_cost": np.nan})
+    eb = base["buildings"].groupby("building")["extended_hours"].sum()
+    ea = answer["buildings"].groupby("building")["extended_hours"].sum()
+    for b, v in ea.sub(eb, fill_value=0.0).items():
+        if abs(v) >= 1.0:
+            rows.append({"kind": "extended hours", "item": b, "detail": "hours over the horizon", "year": np.nan,
+                         "base": float(eb.get(b, 0.0)), "answer": float(ea.get(b, 0.0)), "change": float(v),
+                         "lead_years": np.nan, "setup_cost": np.nan})
+    return pd.DataFrame(rows, columns=PLAN_COLUMNS)
+
+
+# ---- ranking --------------------------------------------------------------------------
+def rank(table: pd.DataFrame) -> pd.DataFrame:
+    """Feasible first; then the least extra overspend (in £10k steps: the model's own first
+    objective); then the largest outcome change; then the largest saving (least extra spend).
+    Infeasible and failed questions last, in file order. Adds `rank` (1 = best)."""
+    t = table.copy()
+    ok = t["feasible"].astype(bool) & t["outcome_change"].notna()
+    t["_k0"] = (~ok).astype(int)
+    t["_k1"] = (t["overspend_change"].fillna(0.0) / MONEY_TOL).round().where(ok, 0.0)
+    t["_k2"] = -t["outcome_change"].fillna(0.0)
+    t["_k3"] = t["spend_change"].fillna(0.0)
+    t["_k4"] = np.arange(len(t))
+    t = t.sort_values(["_k0", "_k1", "_k2", "_k3", "_k4"]).drop(columns=["_k0", "_k1", "_k2", "_k3", "_k4"])
+    t.insert(0, "rank", range(1, len(t) + 1))
+    return t.reset_index(drop=True)
