@@ -239,7 +239,7 @@ def compare(instance, cut, scenarios, models, fmt, xlsx, html, out, time_limit, 
     """Compare policies on one accounting (default: shire_county, 25% over four years)."""
     import json
 
-    from .reports.output import jsonable, plan_json, write_csv_folder, write_workbook
+    from .reports.output import jsonable, plan_json, policy_sheets, write_csv_folder, write_workbook
     from .reports.table import comparison_table
     from .runs.compare import compare as run_compare
     from .runs.engine import Engine
@@ -271,9 +271,7 @@ def compare(instance, cut, scenarios, models, fmt, xlsx, html, out, time_limit, 
                 result.plans[k].tables for k in ("salami", "redesign")):
             from .results.changes import service_changes
             sheets["service_changes"] = service_changes(inst, result.plans["salami"], result.plans["redesign"])
-        for name, plan in result.plans.items():
-            for t, df in plan.tables.items():
-                sheets[f"{name[:14]}_{t}"[:31]] = df
+        sheets.update(policy_sheets(result.plans, taken=sheets))
         write_workbook(sheets, xlsx)
         click.echo(f"wrote {xlsx}", err=True)
     if html is not None:

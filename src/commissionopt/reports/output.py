@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -60,15 +61,53 @@ def write_csv_folder(plan: Plan, out: str | Path) -> Path:
     return out
 
 
+# Excel refuses these in a sheet name, and names of more than 31 characters.
+UNSAFE_SHEET = re.compile(r"[\[\]:*?/\\\x00-\x1f]")
+MAX_SHEET = 31
+INDEX_SHEET = "index"
+
+
+def sheet_names(labels, width: int = MAX_SHEET, taken=()) -> list[str]:
+    """A name for each label that Excel accepts: no []:*?/\\, at most `width` characters,
+    no apostrophe at either end, unique ignoring case, also against `taken` (a clash
+    gets ~2, ~3, ...)."""
+    out, taken = [], {t.lower() for t in taken}
+    for label in labels:
+        base = UNSAFE_SHEET.sub("_", str(label)).strip().strip("'") or "sheet"
+        if base.lower() == "history":  # reserved by Excel
+            base += "_"
+        name, n = base[:width].rstrip("'"), 1
+        while name.lower() in taken:
+            n += 1
+            name = base[:width - len(f"~{n}")].rstrip("'") + f"~{n}"
+        taken.add(name.lower())
+        out.append(name)
+    return out
+
+
+def policy_sheets(plans: dict, taken=()) -> dict[str, pd.DataFrame]:
+    """Every table of every plan, a sheet each named policy_table, and first an index sheet
+    mapping each sheet back to its policy and table (a name may be shortened to fit).
+    `taken`: the workbook's other sheet names."""
+    widest = max((len(t) for p in plans.values() for t in p.tables), default=0)
+    short = dict(zip(plans, sheet_names([Path(k).stem if k.endswith((".yaml", ".yml")) else k for k in plans],
+                                        width=max(MAX_SHEET - 1 - widest, 8))))
+    entries = [(policy, table, df) for policy, p in plans.items() for table, df in p.tables.items()]
+    names = sheet_names([f"{short[policy]}_{table}" for policy, table, _ in entries], taken=[*taken, INDEX_SHEET])
+    index = pd.DataFrame([(n, policy, table) for n, (policy, table, _) in zip(names, entries)],
+                         columns=["sheet", "policy", "table"])
+    return {INDEX_SHEET: index, **{n: df for n, (_, _, df) in zip(names, entries)}}
+
+
 def write_workbook(sheets: dict[str, pd.DataFrame], path: str | Path) -> Path:
-    """One sheet per table, header bold and frozen, columns sized to their contents."""
+    """One sheet per table, header bold and frozen, columns sized to their contents.
+    Sheet names are made safe and unique (`sheet_names`), so no table overwrites another."""
     from openpyxl.styles import Font
 
     path = Path(path)
     with atomic_file(path) as tmp:
         with pd.ExcelWriter(tmp, engine="openpyxl") as xw:
-            for name, df in sheets.items():
-                sheet = name[:31]
+            for sheet, (name, df) in zip(sheet_names(sheets), sheets.items()):
                 safe_text(df).to_excel(xw, sheet_name=sheet, index=False)
                 ws = xw.sheets[sheet]
                 ws.freeze_panes = "A2"
