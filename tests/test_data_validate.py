@@ -9,6 +9,7 @@ from click.testing import CliRunner
 
 from commissionopt.cli import main
 from commissionopt.data import load_instance, summary, validate_instance
+from commissionopt.errors import InputError
 
 from datakit import copy_base, edit
 
@@ -86,11 +87,63 @@ def test_overheads_need_a_stream(base):
                "workforce")
 
 
+def without_duties(base: Path) -> None:
+    """The instance as it was before duties.csv: needs.csv statutory_coverage, met by any service at the level."""
+    for f in ("duties.csv", "duty_services.csv"):
+        (base / f).unlink()
+    edit(base / "needs.csv", "early_years_0_4,high,300,50,0,0,", "early_years_0_4,high,300,50,0,1,")
+    edit(base / "needs.csv", "older_85_plus,crisis,200,60,0.04,0,", "older_85_plus,crisis,200,60,0.04,1,")
+
+
 def test_statutory_need_needs_a_service(base):
+    without_duties(base)
     edit(base / "needs.csv", "older_85_plus,emerging,900,300,0.04,0,", "older_85_plus,emerging,900,300,0.04,0.5,")
     edit(base / "services.csv", "reablement,older_85_plus,emerging,", "reablement,older_85_plus,crisis,")
     assert has(problems_of(base), "needs.csv, row 4, column 'statutory_coverage': value 0.5",
                "no service can meet the duty")
+
+
+def test_without_duties_any_service_at_the_level_counts(base):
+    without_duties(base)
+    problems = problems_of(base)
+    assert problems == ["warning: needs.csv, column 'statutory_coverage': value '2 need(s)': a duties.csv naming "
+                        "the services that may meet each duty: without it any service at a statutory (cohort, level) "
+                        "counts towards the duty (a drug-treatment place for a home-care duty)"], problems
+
+
+DUTY_ERRORS = {
+    "a service of another level": ("duty_services.csv", "residential_care,residential_care,", "residential_care,reablement,",
+                                   ["duty_services.csv, row 3, column 'service': value 'reablement'",
+                                    "a service aimed at older_85_plus/crisis", "reablement serves older_85_plus/emerging"]),
+    "min above max": ("duty_services.csv", "child_protection,child_protection,1,0,1", "child_protection,child_protection,1,0.6,0.5",
+                      ["duty_services.csv, row 2, column 'min_share': value 0.6", "at most max_share (0.5)"]),
+    "min shares past 1": ("duty_services.csv", "residential_care,residential_care,1,0,1",
+                          "residential_care,residential_care,1,0.7,1\nresidential_care,nursing,1,0.6,1",
+                          ["duty_services.csv, row 4, column 'min_share': value 1.3", "adding up to at most 1"]),
+    "counts_as 0": ("duty_services.csv", "child_protection,child_protection,1,", "child_protection,child_protection,0,",
+                    ["duty_services.csv, row 2, column 'counts_as': value '0'"]),
+    "unknown duty": ("duty_services.csv", "child_protection,child_protection,", "child_protectoin,child_protection,",
+                     ["duty_services.csv, row 2, column 'duty': value 'child_protectoin'", "did you mean 'child_protection'"]),
+    "duty at an unknown need": ("duties.csv", "residential_care,older_85_plus,crisis,", "residential_care,older_85_plus,high,",
+                                ["duties.csv, row 3, column 'level': value 'older_85_plus/high'", "listed in needs.csv"]),
+}
+
+
+@pytest.mark.parametrize("name", list(DUTY_ERRORS))
+def test_duty_errors(base, name):
+    file, old, new, parts = DUTY_ERRORS[name]
+    if name == "min shares past 1":  # a second residential service at the same level
+        edit(base / "services.csv", "residential_care,older_85_plus,crisis,person-year,1,200,150,400,,adult_care;statutory",
+             "residential_care,older_85_plus,crisis,person-year,1,200,150,400,,adult_care;statutory\n"
+             "nursing,older_85_plus,crisis,person-year,1,0,0,100,,adult_care;statutory")
+        edit(base / "options.csv", "residential_care,block_contract,",
+             "nursing,spot_purchase,true,60000,1,0,0,0,1\nresidential_care,block_contract,")
+    edit(base / file, old, new.replace("\\n", "\n"))
+    try:
+        problems = problems_of(base)
+    except InputError as e:  # a value out of its column's range is found while loading
+        problems = [str(p) for p in e.problems]
+    assert has(problems, *parts), "\n".join(problems)
 
 
 def test_required_table_needs_rows(base):
@@ -154,8 +207,13 @@ WARNINGS = {
                          "weighted harm of older_85_plus/emerging (0.2)", "more need there looks like a good thing"]),
     "served above need": ("needs.csv", "older_85_plus,emerging,900,", "older_85_plus,emerging,400,",
                           ["needs.csv, row 4, column 'population_base': value 400.0", "(500)"]),
-    "statutory need under-served": ("services.csv", "child-year,1,300,", "child-year,1,250,",
-                                    ["needs.csv, row 3, column 'statutory_coverage': value 1.0", "serve 250 people, below 1 x 300"]),
+    "statutory duty under-served": ("services.csv", "child-year,1,300,", "child-year,1,250,",
+                                    ["duties.csv, row 2, column 'coverage': value 1.0",
+                                     "serve 250 duty person-years, below 1 x 300 = 300"]),
+    "no pace limits": ("instance.yaml", "pace: {max_growth: 0.25, max_decline: 0.2}", "",
+                       ["services.csv, column 'max_growth'", "pace limits"]),
+    "statutory service in no duty": ("services.csv", ",adult_care;health", ",adult_care;health;statutory",
+                                     ["services.csv, row 4, column 'tags'", "a duty in duty_services.csv"]),
 }
 
 

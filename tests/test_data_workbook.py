@@ -135,7 +135,8 @@ def test_filled_template_loads(tmp_path):
         flat = {"name": "tiny_test", "description": folder_inst.meta["description"], "price_year": "2025-26",
                 "base_year": 2025, "horizon_years": 5, "discount_rate": 0.035,
                 "levels": "universal;emerging;high;crisis", "reserves.opening": 2000000,
-                "reserves.minimum": 500000, "reserves.flexible_capital_receipts": "no"}
+                "reserves.minimum": 500000, "reserves.flexible_capital_receipts": "no",
+                "pace.max_growth": 0.25, "pace.max_decline": 0.2}
         for r in range(2, ws.max_row + 1):
             if ws.cell(r, 1).value in flat:
                 ws.cell(r, 2).value = flat[ws.cell(r, 1).value]

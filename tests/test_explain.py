@@ -59,7 +59,7 @@ def staff_limited(tmp_path, agency_hours=0.0, name="staff"):
     def options(df):
         keep = ~((df["service"] == "child_protection") & (df["mechanism"] != "in_house"))
         df = df[keep].copy()
-        df.loc[_rows(df, service="child_protection", mechanism="in_house"), ["failure_demand", "effect"]] = ["0", "0"]
+        df.loc[_rows(df, service="child_protection", mechanism="in_house"), ["failure_demand", "effect_escalation"]] = ["0", "0"]
         return df
 
     def needs(df):

@@ -79,8 +79,14 @@ def test_county_structure(small):
     assert inst.levels == ["universal", "emerging", "high", "crisis"]
     needs = inst["needs"]
     assert len(needs) == 32
-    statutory = {(k, l) for k, l, c in zip(needs["cohort"], needs["level"], needs["statutory_coverage"]) if c == 1.0}
+    assert (needs["statutory_coverage"] == 0).all()  # duties.csv sets the duties
+    statutory = {kl for kl, c in inst.statutory_coverage().items() if c == 1.0}
     assert statutory == {(k, "crisis") for k in ("early_years", "primary", "secondary", "older", "oldest")}
+    # each duty is met by the services aimed at its need, and by no other
+    sv = inst["services"].set_index("service")
+    for duty, k, l in zip(inst["duties"]["duty"], inst["duties"]["cohort"], inst["duties"]["level"]):
+        listed = set(inst["duty_services"].loc[inst["duty_services"]["duty"] == duty, "service"])
+        assert listed == set(sv.index[(sv["cohort"] == k) & (sv["level"] == l)]), duty
     # every service: one current option and mechanisms - 1 alternatives
     per = inst["options"].groupby("service").agg(n=("mechanism", "size"), current=("current", "sum"))
     assert (per["n"] == 5).all() and (per["current"] == 1).all()
@@ -129,7 +135,7 @@ def test_base_year_balanced(small):
     prevented = defaultdict(float)
     for s, row in svc.iterrows():
         served = row["base_units"] * row["people_per_unit"] * (1 - cur.at[s, "failure_demand"])
-        prevented[(row["cohort"], row["level"])] += cur.at[s, "effect"] * served
+        prevented[(row["cohort"], row["level"])] += cur.at[s, "effect_escalation"] * served
     inflow = defaultdict(float)
     t = inst["transitions"]
     for fk, fl, tk, tl, r in zip(t["from_cohort"], t["from_level"], t["to_cohort"], t["to_level"], t["rate"]):

@@ -101,7 +101,7 @@ def test_add_rows_with_defaults(tiny):
         {"service": "home_support", "mechanism": "grant_vcs", "unit_cost": 2500, "quality": 1.1}]}]})
     added = row(new, "options", service="home_support", mechanism="grant_vcs")
     assert added["unit_cost"] == 2500.0 and added["quality"] == 1.1
-    assert not added["current"] and added["max_share"] == 1.0 and added["effect"] == 0.0  # defaults
+    assert not added["current"] and added["max_share"] == 1.0 and added["effect_escalation"] == 0.0  # defaults
     assert len(new["options"]) == len(tiny["options"]) + 1
     assert settings["changes"] == ["options[home_support/grant_vcs]: added (scenario)"]
 

@@ -52,7 +52,7 @@ def build_status_quo_plan(inst, cut: dict | None = None) -> HandPlan:
     # base-year source of each need: population minus what the current options prevented
     base_source = {}
     for kl, row in needs.iterrows():
-        prevented = sum(current.at[s, "effect"] * served_per_unit(s) * services.at[s, "base_units"]
+        prevented = sum(current.at[s, "effect_escalation"] * served_per_unit(s) * services.at[s, "base_units"]
                         for s in services.index if (services.at[s, "cohort"], services.at[s, "level"]) == kl)
         base_source[kl] = row["population_base"] - prevented
 
@@ -73,7 +73,7 @@ def build_status_quo_plan(inst, cut: dict | None = None) -> HandPlan:
             u = min(max(services.at[s, "base_units"], needs.at[kl, "statutory_coverage"] * n / spu), n / spu)
             assert u <= services.at[s, "max_units"]
             units[(s, y)] = u
-            prevented[(*kl, y)] += current.at[s, "effect"] * spu * u
+            prevented[(*kl, y)] += current.at[s, "effect_escalation"] * spu * u
 
     # units table: every option, every year (new options at zero)
     urows = []

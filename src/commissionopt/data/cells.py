@@ -62,8 +62,13 @@ def value_text(value: object, kind: str) -> str:
     if kind == BOOL:
         return "true" if bool(value) else "false"
     if kind in (NUMBER, INTEGER):
-        return number_text(value)
+        return "" if is_blank_number(value) else number_text(value)
     return "" if value is None else str(value)
+
+
+def is_blank_number(value: object) -> bool:
+    """An empty number cell: None or NaN (an optional column whose empty cell means 'no limit')."""
+    return value is None or (isinstance(value, float) and math.isnan(value))
 
 
 def is_text_kind(kind: str) -> bool:

@@ -11,7 +11,10 @@ prefixed `a01_`, `a02_`, ... and its rows' `area` column filled; with one area t
 is no prefix and `area` is empty):
 
 - 8 cohorts along the life course x 4 need levels (universal, emerging, high, crisis);
-  statutory coverage 1.0 at crisis for children (0-17) and older people (65+).
+  a statutory duty (duties.csv, coverage 1.0) at crisis for children (0-17) and older people
+  (65+), met by the services aimed at that crisis need; pace limits of 25% growth and 20%
+  decline a year (instance.yaml pace), placements' people leaving at 40% a year at most
+  (exit_rate of the current crisis options), a year's consultation before a closure.
 - Transitions: persistence and escalation (lag 1), step-down, ageing to the next
   cohort (lag 1, rate 1/span) and long-lag life-course links (a 0-4 emerging need
   feeding 12-17 high need ten years later); rates leaving one (cohort, level) with one
@@ -63,6 +66,10 @@ COHORTS = [
     ("families", -0.75, 64, 9000, False, "families", "Families with multiple needs (households)"),
 ]
 COHORT_NAMES = [c[0] for c in COHORTS]
+LEGAL_BASIS = {"children": "Children Act 1989 s20 and s31", "older": "Care Act 2014 s18",
+               "adults": "Care Act 2014 s18", "families": "Children Act 1989 s17"}
+PACE = (0.25, 0.2)  # instance.yaml pace: {max_growth, max_decline}
+EXIT_RATE = 0.4  # current options at crisis: people leave placements at about this rate a year
 # share of the cohort with need at each level, base year (targets: the steady state moves them a little)
 PREVALENCE = {
     "children": [0.6, 0.06, 0.02, 0.006],
@@ -366,7 +373,7 @@ class _Area:
                 effect *= 0.5
                 setup *= 3.0
             o = {"mechanism": m, "current": is_current, "family": family, "total_cost": total_cost,
-                 "quality": min(q, 5.0), "effect": min(effect, 0.8), "failure_demand": min(fdem, 0.5),
+                 "quality": min(q, 5.0), "effect_escalation": min(effect, 0.8), "failure_demand": min(fdem, 0.5),
                  "max_share": 1.0 if is_current else min(1.0, max_share * float(rng.uniform(0.8, 1.2))),
                  "setup_frac": 0.0 if is_current else setup * float(rng.uniform(0.7, 1.3)),
                  "setup_fixed": 0.0 if is_current or setup == 0 else float(rng.uniform(5e3, 50e3)),
@@ -406,7 +413,7 @@ class _Area:
             self.cover[p] = c
             cover[idx[p]] = c
             cur = [next(o for o in s["options"] if o["current"]) for s in svcs]
-            ebar[idx[p]] = sum(s["share"] * o["effect"] for s, o in zip(svcs, cur))
+            ebar[idx[p]] = sum(s["share"] * o["effect_escalation"] for s, o in zip(svcs, cur))
         R = np.zeros((P, P))
         for f, t, _, r in self.links:
             R[idx[t], idx[f]] += r
@@ -554,8 +561,20 @@ class _Area:
                     "cohort": self.c(k), "level": LEVELS[i], "population_base": people(self.n[p]),
                     "arrivals_per_year": people(self.arrivals[p]),
                     "arrivals_growth": rate(growth.get(k, 0.0)),
-                    "statutory_coverage": "1" if self.statutory.get(p) else "0",
+                    "statutory_coverage": "0",
                     "future_cost": money(cost * (2.5 if i == 3 else 1.5)), "area": self.tag})
+        by_pair: dict = {}
+        for sv in self.services:
+            by_pair.setdefault(sv["pair"], []).append(sv["name"])
+        for p in self.pairs:  # a duty at each statutory pair, met by the services aimed at it
+            if self.statutory.get(p):
+                k = p[0]
+                duty = f"{self.prefix}{k}_{LEVELS[p[1]]}"
+                group = next(c[5] for c in COHORTS if c[0] == k)
+                rows["duties"].append({"duty": duty, "cohort": self.c(k), "level": LEVELS[p[1]], "coverage": "1",
+                                       "legal_basis": LEGAL_BASIS[group], "area": self.tag,
+                                       "description": f"{LEVELS[p[1]].capitalize()} need of {k.replace('_', ' ')}"})
+                rows["duty_services"] += [{"duty": duty, "service": name} for name in by_pair.get(p, [])]
         for f, t, g, r in self.links:
             rows["transitions"].append({"from_cohort": self.c(f[0]), "from_level": LEVELS[f[1]],
                                         "to_cohort": self.c(t[0]), "to_level": LEVELS[t[1]],
@@ -581,9 +600,10 @@ class _Area:
             for o in s["options"]:
                 rows["options"].append({
                     "service": s["name"], "mechanism": o["mechanism"], "current": "true" if o["current"] else "false",
-                    "unit_cost": money(o["unit_cost"]), "quality": rate(o["quality"]), "effect": rate(o["effect"]),
+                    "unit_cost": money(o["unit_cost"]), "quality": rate(o["quality"]), "effect_escalation": rate(o["effect_escalation"]),
                     "failure_demand": rate(o["failure_demand"]), "setup_cost": money(o["setup_cost"]),
                     "max_share": rate(o["max_share"]),
+                    "exit_rate": rate(EXIT_RATE) if o["current"] and i == 3 else "",
                     "description": ("current " if o["current"] else "") + o["family"].replace("_", " ")
                     + (" (does not pay back)" if o["poor"] else "")})
                 for r, h in o["staff"]:
@@ -605,6 +625,7 @@ class _Area:
                 "hours_available": hours(b["hours_available"]), "fixed_cost": money(b["fixed_cost"]),
                 "cost_per_hour": money(b["cost_per_hour"]), "can_close": "true" if b["can_close"] else "false",
                 "closure_cost": money(b["closure_cost"]), "capital_receipt": money(b["capital_receipt"]),
+                "closure_lead_years": "1" if b["can_close"] else "0",
                 "extendable_hours": hours(b["extendable_hours"]),
                 "extended_cost_per_hour": money(b["extended_cost_per_hour"]), "area": self.tag})
 
@@ -712,6 +733,7 @@ def generate_instance(out_dir, services: int, years: int, areas: int = 1, seed: 
         "levels: [" + ", ".join(LEVELS) + "]",
         f"reserves: {{opening: {money(0.06 * total_money)}, minimum: {money(0.04 * total_money)}, "
         "flexible_capital_receipts: true}",
+        f"pace: {{max_growth: {PACE[0]}, max_decline: {PACE[1]}}}",
         "",
     ])
     (out / "instance.yaml").write_text(meta, encoding="utf-8")

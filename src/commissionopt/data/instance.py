@@ -58,6 +58,23 @@ class Instance:
                        tables={k: v.copy() for k, v in self.tables.items()},
                        warnings=list(self.warnings), changes=list(self.changes))
 
+    @property
+    def has_duties(self) -> bool:
+        """True when duties.csv names the services that may meet each statutory duty."""
+        df = self.tables.get("duties")
+        return df is not None and not df.empty
+
+    def statutory_coverage(self) -> dict[tuple[str, str], float]:
+        """{(cohort, level): share of its need that some duty requires served}: from duties.csv
+        (its duties' coverages added, at most 1) or, without it, needs.csv statutory_coverage."""
+        if self.has_duties:
+            out: dict = {}
+            for k, l, c in zip(self["duties"]["cohort"], self["duties"]["level"], self["duties"]["coverage"]):
+                out[(k, l)] = min(1.0, out.get((k, l), 0.0) + float(c))
+            return out
+        n = self["needs"]
+        return {(k, l): float(c) for k, l, c in zip(n["cohort"], n["level"], n["statutory_coverage"]) if c > 0}
+
     def indexed(self, table: str) -> pd.DataFrame:
         """The table indexed by its key columns (for look-ups)."""
         return self.tables[table].set_index(list(TABLES[table].key))

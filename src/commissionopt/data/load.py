@@ -81,6 +81,7 @@ def row_numbers(df: pd.DataFrame):
 
 def convert_table(spec: Table, raw: pd.DataFrame, file: str, row_of, problems: list[Problem]) -> pd.DataFrame:
     """Typed DataFrame from a table of text; `row_of(i)` says the row as the analyst sees it."""
+    raw = _read_aliases(spec, raw, file, problems)
     unknown = [c for c in raw.columns if c not in spec.names]
     for c in unknown:
         problems.append(Problem(file, 1, c, c, f"a known column of {spec.name} (allowed: {', '.join(spec.names)})"))
@@ -130,6 +131,24 @@ def convert_table(spec: Table, raw: pd.DataFrame, file: str, row_of, problems: l
             key = ", ".join(f"{k}={df.at[i, k]}" for k in keys)
             problems.append(Problem(file, row_of(i), keys[-1], key, f"a unique key: ({', '.join(keys)}) appears more than once"))
     return df
+
+
+def _read_aliases(spec: Table, raw: pd.DataFrame, file: str, problems: list[Problem]) -> pd.DataFrame:
+    """A column under its deprecated name is read as the current one, with a warning; both at once is an error."""
+    for col in spec.columns:
+        if col.alias is None or col.alias not in raw.columns:
+            continue
+        if col.name in raw.columns:
+            problems.append(Problem(file, 1, col.alias, col.alias,
+                                    f"one of '{col.alias}' (the deprecated name) and '{col.name}', not both"))
+            continue
+        problems.append(Problem(file, 1, col.alias, col.alias,
+                                f"'{col.name}': the deprecated column '{col.alias}' is read as {col.name}; "
+                                f"rename it", severity="warning"))
+        attrs = dict(raw.attrs)
+        raw = raw.rename(columns={col.alias: col.name})
+        raw.attrs.update(attrs)
+    return raw
 
 
 def undecodable(file: str, data: bytes, start: int) -> Problem:

@@ -17,7 +17,7 @@ from ruamel.yaml.nodes import MappingNode, ScalarNode, SequenceNode
 from ..errors import InputError, Problem
 from .instance import split_list
 from .load import convert_value
-from .schema import META_KEYS, RESERVE_KEYS
+from .schema import MAPPING_KEYS, META_KEYS
 
 META_FILE = "instance.yaml"
 
@@ -96,18 +96,20 @@ def type_meta(raw: dict) -> dict:
     """Each known key converted by its kind; anything else kept as given."""
     meta = {}
     for key, value in raw.items():
-        if key == "reserves" and isinstance(value, dict):
-            meta[key] = {k: _typed(v, RESERVE_KEYS.get(k, "text")) for k, v in value.items()}
+        if key in MAPPING_KEYS and isinstance(value, dict):
+            meta[key] = {k: _typed(v, MAPPING_KEYS[key].get(k, "text")) for k, v in value.items()}
         else:
             meta[key] = _typed(value, META_KEYS.get(key, ("text",))[0])
     return meta
 
 
-# What each reserves key means (schema.RESERVE_KEYS gives only the kinds).
-RESERVE_DOCS = {
-    "opening": "Usable reserves (£) at the start of year 1",
-    "minimum": "Reserves (£) that must be kept at all times (at most opening)",
-    "flexible_capital_receipts": "true if capital receipts from closed buildings may also fund transformation",
+# What each key of a mapping means (schema.MAPPING_KEYS gives only the kinds).
+MAPPING_DOCS = {
+    "reserves.opening": "Usable reserves (£) at the start of year 1",
+    "reserves.minimum": "Reserves (£) that must be kept at all times (at most opening)",
+    "reserves.flexible_capital_receipts": "true if capital receipts from closed buildings may also fund transformation",
+    "pace.max_growth": "Optional: most a service's units can grow in a year (share of last year's), where services.csv leaves max_growth empty",
+    "pace.max_decline": "Optional: most a service's units can fall in a year (share of last year's), where services.csv leaves max_decline empty",
 }
 
 
@@ -117,8 +119,8 @@ def flat_keys() -> list[tuple[str, str, str]]:
     rows = []
     for key, (kind, doc) in META_KEYS.items():
         if kind == "mapping":
-            rows += [(f"{key}.{sub}", sub_kind, RESERVE_DOCS.get(sub, f"{key}: {sub}"))
-                     for sub, sub_kind in RESERVE_KEYS.items()]
+            rows += [(f"{key}.{sub}", sub_kind, MAPPING_DOCS.get(f"{key}.{sub}", f"{key}: {sub}"))
+                     for sub, sub_kind in MAPPING_KEYS[key].items()]
         else:
             rows.append((key, kind, doc + ("; ';'-separated in a workbook" if kind == "list" else "")))
     return rows

@@ -443,6 +443,7 @@ def _parse_column_map(raw, spec: Table, what: str, change: Change, line: int, re
     out = {}
     for name, value in raw.items():
         cline = raw.lines.get(name, line)
+        name = spec.canonical(name)  # a deprecated column name means the current column
         if name not in spec.names:
             report.add(cline, f"{change.label}.{what}.{name}", name, f"a column of {spec.name} "
                        f"(allowed: {_allowed(spec.names)}){_did_you_mean(name, spec.names)}")
@@ -564,6 +565,7 @@ def _parse_change(raw, index: int, line: int, report: _Report) -> Change | None:
             typed = {}
             for name, value in row.items():
                 cline = row.lines.get(name, rline)
+                name = spec.canonical(name)
                 if name not in spec.names:
                     report.add(cline, f"{label}.{name}", name, f"a column of {table} "
                                f"(allowed: {_allowed(spec.names)}){_did_you_mean(name, spec.names)}")
@@ -575,7 +577,7 @@ def _parse_change(raw, index: int, line: int, report: _Report) -> Change | None:
                     bad = True
                     continue
                 typed[name] = v
-            missing = [c for c in spec.columns if c.required and c.name not in row]
+            missing = [c for c in spec.columns if c.required and c.name not in typed and c.name not in row]
             for c in missing:
                 report.add(rline, f"{label}.{c.name}", None, f"required column '{c.name}' is missing ({c.doc})")
                 bad = True

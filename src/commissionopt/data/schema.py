@@ -27,6 +27,8 @@ class Column:
     max: float | None = None
     # (table, column) this column must name a key of; None for free values.
     ref: tuple[str, str] | None = None
+    # an older name still read for this column (with a deprecation warning)
+    alias: str | None = None
 
 
 @dataclass(frozen=True)
@@ -44,9 +46,16 @@ class Table:
 
     def column(self, name: str) -> Column:
         for c in self.columns:
-            if c.name == name:
+            if c.name == name or c.alias == name:
                 return c
         raise KeyError(name)
+
+    def canonical(self, name: str) -> str:
+        """The column's current name for a name or its deprecated alias (the name itself if unknown)."""
+        try:
+            return self.column(name).name
+        except KeyError:
+            return name
 
     @property
     def names(self) -> list[str]:
@@ -87,6 +96,7 @@ TABLES: dict[str, Table] = {t.name: t for t in [
         _c("to_level", TEXT, "-", "Need level they arrive at"),
         _c("lag_years", INTEGER, "years", "Years between leaving and arriving (1 = next year)", min=1, max=30),
         _c("rate", NUMBER, "share/year", "Share of the source (unmet need, or served need not prevented by the service) that makes this move", **RATE),
+        _c("channel", TEXT, "-", "Which effect of a service cuts this move: escalation (effect_escalation), persistence (effect_resolution) or none; empty: persistence when cohort and level stay the same, escalation otherwise (up, down and life-course links)", required=False, default=""),
         AREA,
     )),
     Table("outcomes", ("domain",), "Outcome domains and their political weights.", (
@@ -112,6 +122,11 @@ TABLES: dict[str, Table] = {t.name: t for t in [
         _c("max_units", NUMBER, "units/year", "Most units a year (market or workforce capacity)", **NONNEG),
         _c("building_types", LIST, "-", "';'-separated building types the service can run in ('*' any, empty = needs no building)", required=False, default=""),
         _c("tags", LIST, "-", "';'-separated tags matched by funding scopes (e.g. adult_care;statutory)", required=False, default=""),
+        _c("max_growth", NUMBER, "share/year", "Most the service's units (idle capacity included) can grow in a year, as a share of last year's (empty: instance.yaml pace, else no limit)", required=False, default=None, min=0.0, max=10.0),
+        _c("max_decline", NUMBER, "share/year", "Most the service's units (idle capacity included) can fall in a year, as a share of last year's (empty: instance.yaml pace, else no limit)", required=False, default=None, **RATE),
+        _c("ramp_units", NUMBER, "units/year", "Units a year that max_growth applies to on top of last year's units, so that a service starting from few or none can grow: units <= (1 + max_growth) x last year's + max_growth x ramp_units", required=False, default=0.0, **NONNEG),
+        _c("full_effect_units", NUMBER, "units/year", "Units a year that reach people at the options' full effects; units above it reach harder-to-help people at marginal_effect x the effect (empty: base_units, or no limit when base_units is 0)", required=False, default=None, **NONNEG),
+        _c("marginal_effect", NUMBER, "multiplier", "Share of an option's effects that units above full_effect_units achieve (diminishing returns)", required=False, default=0.5, **RATE),
         _c("description", TEXT, "-", "What the service does", required=False, default=""),
         AREA,
     )),
@@ -120,6 +135,22 @@ TABLES: dict[str, Table] = {t.name: t for t in [
         _c("domain", TEXT, "-", "Outcome domain", ref=("outcomes", "domain")),
         _c("gain_per_unit", NUMBER, "outcome units/unit", "Outcome gained per unit delivered at quality 1", **NONNEG),
     )),
+    Table("duties", ("duty",), "Statutory duties: the share of a (cohort, level)'s need that the law requires to be served, and by which services (duty_services).", (
+        _c("duty", TEXT, "-", "Name of the duty, e.g. looked_after_children_12_17"),
+        _c("cohort", TEXT, "-", "Cohort the duty is owed to", ref=("cohorts", "cohort")),
+        _c("level", TEXT, "-", "Need level the duty is owed at"),
+        _c("coverage", NUMBER, "share", "Share of the (cohort, level)'s need the duty's services must serve, in duty person-years", min=1e-9, max=1.0),
+        _c("legal_basis", TEXT, "-", "The law that sets the duty, e.g. Children Act 1989 s20", required=False, default=""),
+        _c("description", TEXT, "-", "What the duty is", required=False, default=""),
+        AREA,
+    ), optional=True),
+    Table("duty_services", ("duty", "service"), "Services that can lawfully meet a duty, and their share of it.", (
+        _c("duty", TEXT, "-", "Duty", ref=("duties", "duty")),
+        _c("service", TEXT, "-", "Service that meets the duty (it serves the duty's cohort and level)", ref=("services", "service")),
+        _c("counts_as", NUMBER, "duty person-years/person", "Duty person-years one person served counts for (a six-week reablement episode is about 0.12 of a year of care)", required=False, default=1.0, min=1e-9, max=100.0),
+        _c("min_share", NUMBER, "share", "Least share of the duty's required person-years this service must serve (children whose needs only residential care meets)", required=False, default=0.0, **RATE),
+        _c("max_share", NUMBER, "share", "Most share of the (cohort, level)'s need this service may serve (suitability)", required=False, default=1.0, **RATE),
+    ), optional=True),
     Table("mechanisms", ("mechanism",), "Commissioning mechanisms the area can use.", (
         _c("mechanism", TEXT, "-", "Mechanism name, e.g. in_house, block_contract, outcomes_based"),
         _c("transaction_rate", NUMBER, "share of spend", "Transaction cost (procurement, contract management) as a share of direct spend", **RATE),
@@ -133,10 +164,14 @@ TABLES: dict[str, Table] = {t.name: t for t in [
         _c("current", BOOL, "-", "true for the option in use in the base year (exactly one per service)", required=False, default=False),
         _c("unit_cost", NUMBER, "£/unit", "Direct cost of a unit (for in-house options, only what is not staff)", **NONNEG),
         _c("quality", NUMBER, "multiplier", "Scales the outcome gain of the service (1 = as in gains.csv)", min=0.0, max=5.0, required=False, default=1.0),
-        _c("effect", NUMBER, "share", "Share of the onward transitions of the people served that the service prevents", required=False, default=0.0, **RATE),
+        _c("effect_escalation", NUMBER, "share", "Share of the escalation moves of the people served (transitions of channel escalation: to a higher level, down, or along the life course) that the option prevents", required=False, default=0.0, alias="effect", **RATE),
+        _c("effect_resolution", NUMBER, "share", "Share of the same-level persistence of the people served (transitions of channel persistence) that the option resolves", required=False, default=0.0, **RATE),
+        _c("effect_fade", NUMBER, "share/year", "How the effects fade with a transition's lag g: effect x (1 - effect_fade)^(g - 1)", required=False, default=0.0, **RATE),
         _c("failure_demand", NUMBER, "share", "Share of units wasted on repeat contact (failure demand)", required=False, default=0.0, **RATE),
         _c("setup_cost", NUMBER, "£", "One-off cost of adopting the option when it is not current", required=False, default=0.0, **NONNEG),
-        _c("max_share", NUMBER, "share", "Most of the service's need this option can reach (e.g. personal-budget uptake)", required=False, default=1.0, **RATE),
+        _c("max_share", NUMBER, "share", "Most of the service's units this option may deliver (e.g. personal-budget uptake of 0.3)", required=False, default=1.0, **RATE),
+        _c("exit_rate", NUMBER, "share/year", "For the current option: most of last year's units that can leave it in a year (children leave care at 35-45% a year; a block contract runs to its notice date); empty: no limit", required=False, default=None, **RATE),
+        _c("real_cost_growth", NUMBER, "share/year", "Yearly real growth of unit_cost (children's placements +3-8%): unit_cost x (1 + growth)^year", required=False, default=0.0, min=-0.5, max=1.0),
         _c("description", TEXT, "-", "Notes on the option", required=False, default=""),
     )),
     Table("option_staff", ("service", "mechanism", "role"), "Staff hours an in-house option uses per unit.", (
@@ -152,7 +187,8 @@ TABLES: dict[str, Table] = {t.name: t for t in [
     ), optional=True),
     Table("funding", ("stream",), "Money: every partner's stream, its ring fence and whether it is cut.", (
         _c("stream", TEXT, "-", "Funding stream, e.g. general_fund, public_health_grant, better_care_fund"),
-        _c("base_amount", NUMBER, "£/year", "Money available each year before any cut", **NONNEG),
+        _c("base_amount", NUMBER, "£/year", "Money available in the base year before any cut", **NONNEG),
+        _c("growth", NUMBER, "share/year", "Yearly change of the stream's money before any cut: base_amount x (1 + growth)^year", required=False, default=0.0, min=-0.5, max=1.0),
         _c("subject_to_cut", BOOL, "-", "true if the council's budget cut applies to this stream", required=False, default=True),
         _c("scope", LIST, "-", "';'-separated service tags (or service names) the stream may pay for ('*' any)"),
         _c("overheads", BOOL, "-", "true if the stream may pay staff, buildings, setup, redundancy and pooling costs", required=False, default=False),
@@ -185,6 +221,7 @@ TABLES: dict[str, Table] = {t.name: t for t in [
         _c("cost_per_hour", NUMBER, "£/hour", "Running cost per hour used", required=False, default=0.0, **NONNEG),
         _c("can_close", BOOL, "-", "true if the building may be closed", required=False, default=False),
         _c("closure_cost", NUMBER, "£", "One-off cost of closing it", required=False, default=0.0, **NONNEG),
+        _c("closure_lead_years", INTEGER, "years", "Years of consultation before a closure can take effect: open in every year up to this one", required=False, default=0, min=0, max=30),
         _c("capital_receipt", NUMBER, "£", "Capital receipt from selling it once closed", required=False, default=0.0, **NONNEG),
         _c("extendable_hours", NUMBER, "hours/year", "Extra hours a year it can open (a school site after 18:00)", required=False, default=0.0, **NONNEG),
         _c("extended_cost_per_hour", NUMBER, "£/hour", "Cost of an extended hour", required=False, default=0.0, **NONNEG),
@@ -203,5 +240,10 @@ META_KEYS = {
     "levels": ("list", "Need levels, lowest first, e.g. [universal, emerging, high, crisis]"),
     "reserves": ("mapping", "opening, minimum (£) and flexible_capital_receipts (true/false)"),
     "sources": ("text", "Optional: file citing the sources (sources.md)"),
+    "evaluation_years": ("integer", "Optional: the last year modelled (at least horizon_years). Years after the horizon keep the structure chosen by then (no new adoption, closure or pooling; volumes move within the pace limits) so that effects with long lags and the end of the horizon are valued; default: the horizon plus the longest transition lag, at least twice the horizon"),
+    "outcome_discount_rate": ("number", "Optional: discount rate for outcomes (Green Book for health: 0.015); default: discount_rate"),
+    "pace": ("mapping", "Optional: max_growth and max_decline (shares a year) for services that leave those cells empty"),
 }
 RESERVE_KEYS = {"opening": "number", "minimum": "number", "flexible_capital_receipts": "bool"}
+PACE_KEYS = {"max_growth": "number", "max_decline": "number"}
+MAPPING_KEYS = {"reserves": RESERVE_KEYS, "pace": PACE_KEYS}  # instance.yaml keys holding a mapping

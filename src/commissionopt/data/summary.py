@@ -56,7 +56,11 @@ def needs(inst: Instance) -> pd.DataFrame:
 
 def statutory(inst: Instance) -> pd.DataFrame:
     """Statutory coverage (share that must by law be served) in the same layout as `needs`."""
-    return _by_cohort_and_level(inst, "statutory_coverage")
+    cover = inst.statutory_coverage()
+    n = inst["needs"]
+    shown = inst.copy()
+    shown.tables["needs"] = n.assign(statutory_coverage=[cover.get((k, l), 0.0) for k, l in zip(n["cohort"], n["level"])])
+    return _by_cohort_and_level(shown, "statutory_coverage")
 
 
 def base_year_spend(inst: Instance) -> dict[str, float]:

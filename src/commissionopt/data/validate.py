@@ -18,10 +18,13 @@ from ..errors import Problem
 from .instance import Instance, split_list
 from .load import row_numbers
 from .meta import META_FILE
-from .schema import LIST, META_KEYS, RESERVE_KEYS, TABLES, TEXT
+from .validate_duties import check_duty_services, warn_duty_met, warn_duty_shape
+from .validate_pace import check_channels, check_option_shares, warn_pace
+from .schema import LIST, META_KEYS, PACE_KEYS, RESERVE_KEYS, TABLES, TEXT
 
-OPTIONAL_META = {"description", "sources"}
-META_RANGES = {"horizon_years": (1, 30), "discount_rate": (0.0, 0.15)}
+OPTIONAL_META = {"description", "sources", "evaluation_years", "outcome_discount_rate", "pace"}
+META_RANGES = {"horizon_years": (1, 30), "discount_rate": (0.0, 0.15), "outcome_discount_rate": (0.0, 0.15),
+               "evaluation_years": (1, 80)}
 TOLERANCE = 1e-9
 OUTLIER_FACTOR = 10.0
 
@@ -125,6 +128,22 @@ def check_meta(inst: Instance, r: Reporter) -> None:
             r.meta("levels", ";".join(map(str, levels)), "at least two need levels, each named once, lowest first")
     if _kind_ok(meta.get("reserves"), "mapping"):
         _check_reserves(meta["reserves"], r)
+    if _kind_ok(meta.get("pace"), "mapping"):
+        _check_pace(meta["pace"], r)
+    horizon, last = meta.get("horizon_years"), meta.get("evaluation_years")
+    if _kind_ok(horizon, "integer") and _kind_ok(last, "integer") and last < horizon:
+        r.meta("evaluation_years", last, f"at least horizon_years ({horizon}): the last year modelled, "
+                                         f"decision years included")
+
+
+def _check_pace(pace: dict, r: Reporter) -> None:
+    for key, value in pace.items():
+        if key not in PACE_KEYS:
+            r.meta(f"pace.{key}", key, f"a known pace key (allowed: {', '.join(PACE_KEYS)}){_nearest(key, PACE_KEYS)}")
+        elif not _kind_ok(value, "number"):
+            r.meta(f"pace.{key}", value, "a number (a share a year)")
+        elif not 0 <= value <= (10.0 if key == "max_growth" else 1.0):
+            r.meta(f"pace.{key}", value, "a share a year from 0 to " + ("10" if key == "max_growth" else "1"))
 
 
 def _check_reserves(reserves: dict, r: Reporter) -> None:
@@ -201,7 +220,7 @@ def check_need_pairs(inst: Instance, r: Reporter) -> None:
     """Each (cohort, level) that services, harms and transitions name is a row of needs."""
     needs = set(zip(inst["needs"]["cohort"], inst["needs"]["level"]))
     cohorts, levels = set(inst["cohorts"]["cohort"]), set(_levels(inst) or [])
-    for table, cohort, level in [("services", "cohort", "level"), ("harms", "cohort", "level"),
+    for table, cohort, level in [("services", "cohort", "level"), ("harms", "cohort", "level"), ("duties", "cohort", "level"),
                                  ("transitions", "from_cohort", "from_level"), ("transitions", "to_cohort", "to_level")]:
         df = inst[table]
         named = df[cohort].isin(cohorts) & df[level].isin(levels)  # else already reported
@@ -382,13 +401,20 @@ def warn_gain_above_harm(inst: Instance, r: Reporter) -> None:
                   severity="warning")
 
 
-def base_served(inst: Instance) -> pd.Series:
-    """People served in the base year by (cohort, level): base_units x people_per_unit x (1 - failure_demand) of the current option."""
+def base_served_by_service(inst: Instance) -> pd.Series:
+    """People each service serves in the base year: base_units x people_per_unit x (1 - failure_demand) of the current option."""
     s = inst["services"]
     o = inst["options"]
     fd = o[o["current"]].drop_duplicates("service").set_index("service")["failure_demand"]
     people = s["base_units"] * s["people_per_unit"] * (1 - s["service"].map(fd).fillna(0.0))
-    return people.groupby([s["cohort"], s["level"]]).sum()
+    return pd.Series(people.to_numpy(), index=s["service"].to_numpy())
+
+
+def base_served(inst: Instance) -> pd.Series:
+    """People served in the base year by (cohort, level)."""
+    s = inst["services"]
+    people = base_served_by_service(inst).to_numpy()
+    return pd.Series(people, index=s.index).groupby([s["cohort"], s["level"]]).sum()
 
 
 def warn_served(inst: Instance, r: Reporter) -> None:
@@ -409,8 +435,10 @@ def warn_served(inst: Instance, r: Reporter) -> None:
 
 CHECKS = [check_meta, check_filled, check_references, check_levels, check_need_pairs, check_option_links,
           check_building_types, check_funding_scopes, check_services_payable, check_overheads_payable,
-          check_statutory_served, check_current_options, check_orders, check_transition_sums]
-WARNINGS = [warn_unit_costs, warn_spend_over_funding, warn_gain_above_harm, warn_served]
+          check_statutory_served, check_current_options, check_orders, check_transition_sums,
+          check_duty_services, check_option_shares, check_channels]
+WARNINGS = [warn_unit_costs, warn_spend_over_funding, warn_gain_above_harm, warn_served, warn_duty_shape,
+            warn_duty_met, warn_pace]
 
 
 def validate_instance(inst: Instance) -> list[Problem]:

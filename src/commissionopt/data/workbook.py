@@ -24,7 +24,7 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
 from ..errors import InputError, Problem
-from .cells import excel_cell_text, is_formula_like, is_text_kind
+from .cells import excel_cell_text, is_blank_number, is_formula_like, is_text_kind
 from .instance import Instance
 from .load import convert_table, drop_blank_rows, row_numbers
 from .meta import flat_keys, flatten, nest, type_meta
@@ -204,6 +204,8 @@ BOLD = Font(bold=True)
 def _put(cell, value, kind: str) -> None:
     """Typed value into a cell: numbers stay numbers; text is always text and, when a
     spreadsheet would run it as a formula, gets Excel's leading apostrophe (quotePrefix)."""
+    if kind in (NUMBER, INTEGER) and is_blank_number(value):
+        return  # an empty optional number stays an empty cell
     if kind == BOOL:
         cell.value = bool(value)
     elif kind == NUMBER:

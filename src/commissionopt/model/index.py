@@ -105,7 +105,8 @@ def build_data(inst: Instance) -> ModelData:
     needs_df = inst["needs"]
     needs = list(zip(needs_df["cohort"], needs_df["level"]))
     d["pop_base"] = dict(zip(needs, needs_df["population_base"]))
-    d["coverage"] = dict(zip(needs, needs_df["statutory_coverage"]))
+    cover = inst.statutory_coverage()
+    d["coverage"] = {kl: cover.get(kl, 0.0) for kl in needs}
     d["future_cost"] = {kl: v / S for kl, v in zip(needs, needs_df["future_cost"])}
     d["arrivals"] = {(k, l, y): a * (1 + g) ** y for (k, l), a, g in
                      zip(needs, needs_df["arrivals_per_year"], needs_df["arrivals_growth"]) for y in years}
@@ -165,7 +166,7 @@ def build_data(inst: Instance) -> ModelData:
         d["unit_price"][(s, m)] = (1 + float(mech.at[m, "transaction_rate"])) * uc / S
         d["served_per_unit"][(s, m)] = d["people_per_unit"][s] * (1 - fd)
         d["gain"][(s, m)] = gain_value[s] * qual * (1 - fd)
-    d["effect"] = dict(zip(options, op["effect"]))
+    d["effect"] = dict(zip(options, op["effect_escalation"]))
     d["max_share"] = dict(zip(options, op["max_share"]))
     d["setup"] = {o: (0.0 if d["current"][o] else c / S) for o, c in zip(options, op["setup_cost"])}
     d["lead"] = {(s, m): (0 if d["current"][(s, m)] else d["mechanism_lead"][m]) for (s, m) in options}

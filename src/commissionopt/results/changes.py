@@ -25,7 +25,7 @@ def service_changes(inst: Instance, base, plan, year: int | None = None) -> pd.D
     mechanisms used, and the reason for the change."""
     H = year or int(plan.tables["units"]["year"].max())
     sv = inst["services"].set_index("service")
-    cov = inst["needs"].set_index(["cohort", "level"])["statutory_coverage"]
+    cov = inst.statutory_coverage()
     mech = inst["mechanisms"].set_index("mechanism")
     opts = inst["options"].set_index(["service", "mechanism"])
     gain = _gain_per_unit(inst)
@@ -54,7 +54,7 @@ def service_changes(inst: Instance, base, plan, year: int | None = None) -> pd.D
         cur = opts.loc[s][opts.loc[s]["current"]].index[0]
         price = (1 + mech.at[cur, "transaction_rate"]) * opts.at[(s, cur), "unit_cost"]
         per_k = gain.get(s, 0.0) * opts.at[(s, cur), "quality"] / price * 1000 if price > 0 else float("inf")
-        effect = float(opts.loc[s]["effect"].max())
+        effect = float(opts.loc[s]["effect_escalation"].max())
         reasons = []
         if duty_binds(plan, k, l):
             reasons.append(f"statutory duty for {k}/{l} binds: served = {cov.get((k, l), 0):.0%} of need")

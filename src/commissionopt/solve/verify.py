@@ -270,7 +270,7 @@ def _read_instance(ctx: _Ctx) -> None:
     for o in p["options"]:
         p["options_of"][o[0]].append(o)
     p["current"] = {o: _flag(v) for o, v in zip(p["options"], _col(op, "current", False))}
-    for col, default in (("unit_cost", 0.0), ("quality", 1.0), ("effect", 0.0), ("failure_demand", 0.0),
+    for col, default in (("unit_cost", 0.0), ("quality", 1.0), ("effect_escalation", 0.0), ("failure_demand", 0.0),
                          ("setup_cost", 0.0), ("max_share", 1.0)):
         p[col] = {o: _num(v, default) for o, v in zip(p["options"], _col(op, col, default))}
     # people served per unit, unit price and weighted gain per unit of each option
@@ -284,7 +284,7 @@ def _read_instance(ctx: _Ctx) -> None:
     for o in p["options"]:
         if p["current"][o]:
             s = o[0]
-            base_prevented[p["service_need"].get(s)] += (p["effect"][o] * p["spu"][o] * p["base_units"].get(s, 0.0))
+            base_prevented[p["service_need"].get(s)] += (p["effect_escalation"][o] * p["spu"][o] * p["base_units"].get(s, 0.0))
     p["base_source"] = {kl: p["population_base"][kl] - base_prevented[kl] for kl in p["needs"]}
 
     osf = _instance_table(inst, "option_staff")
@@ -362,7 +362,7 @@ def _served(ctx: _Ctx, kl, y) -> float:
 
 def _prevented(ctx: _Ctx, kl, y) -> float:
     p = ctx.p
-    return sum(p["effect"][o] * _people(ctx, o, y)
+    return sum(p["effect_escalation"][o] * _people(ctx, o, y)
                for s in p["services_of_need"].get(kl, ()) for o in p["options_of"][s])
 
 
