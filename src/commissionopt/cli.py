@@ -1,7 +1,10 @@
 """Command line: parse, call the library, print, exit. No logic of its own."""
 from __future__ import annotations
 
+import signal
 import sys
+import threading
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
@@ -15,7 +18,8 @@ class Commands(click.Group):
 
     def invoke(self, ctx: click.Context):
         try:
-            return super().invoke(ctx)
+            with _stop_on_sigterm():
+                return super().invoke(ctx)
         except BrokenPipeError:  # output piped into e.g. `head`, which stopped reading
             sys.exit(1)
         except (CommissionoptError, OSError) as e:
@@ -23,6 +27,24 @@ class Commands(click.Group):
                 raise
             report_error(e)
             sys.exit(getattr(e, "exit_code", 1))
+
+
+@contextmanager
+def _stop_on_sigterm():
+    """A SIGTERM (a kill, a CI timeout) unwinds like Ctrl-C, so that outputs being written
+    leave no temporary behind; the previous handler comes back afterwards."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum, frame):
+        raise SystemExit(128 + signum)
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def report_error(e: Exception) -> None:
@@ -47,6 +69,17 @@ INSTANCE = click.Path(exists=True, path_type=Path)
 def _refuse_overwrite(path: Path, force: bool) -> None:
     if path.exists() and not force:
         raise click.ClickException(f"{path} exists; add --force to replace it")
+
+
+FORCE = click.option("--force", is_flag=True, help="Replace outputs (--out, --xlsx, --html) that exist.")
+
+
+def _free(force: bool, *paths) -> None:
+    """Refuse, before any work, to replace an output that exists (unless --force)."""
+    from .atomic import check_free
+    for path in paths:
+        if path is not None:
+            check_free(path, force)
 
 
 def _load(instance: Path, scenarios) -> tuple:
@@ -190,15 +223,17 @@ def solver_options(f):
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="Write every result table here (atomically).")
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json", "xlsx"]), default="table", show_default=True)
 @solver_options
-def solve(instance, model, cut, scenarios, out, fmt, time_limit, gap, threads):
+@FORCE
+def solve(instance, model, cut, scenarios, out, fmt, time_limit, gap, threads, force):
     """Solve one instance under one model file at one budget cut."""
     import json
 
-    from .reports.output import plan_json, write_csv_folder, write_plan_workbook
+    from .reports.output import plan_json, write_csv_folder
     from .reports.table import summary_table
     from .runs.engine import Engine
     if fmt == "xlsx" and out is None:
         raise click.UsageError("--format xlsx writes a workbook: give --out DIR")
+    _free(force, out)
     inst, settings = _load(instance, scenarios)
     cut = _cut(cut, settings, "0")
     click.echo(f"solving {inst.name} with {model} ...", err=True)
@@ -206,9 +241,7 @@ def solve(instance, model, cut, scenarios, out, fmt, time_limit, gap, threads):
     if settings:
         plan.inputs["scenarios"] = [str(p) for p in settings.get("files", [])]
     if out is not None:  # summary.json even without a plan: the status and any conflicts
-        write_csv_folder(plan, out)
-        if fmt == "xlsx" and plan.tables:
-            write_plan_workbook(plan, out / "plan.xlsx")
+        write_csv_folder(plan, out, force, workbook=fmt == "xlsx")
         click.echo(f"wrote {out}", err=True)
     if fmt == "json":
         click.echo(json.dumps(plan_json(plan), indent=2))
@@ -235,14 +268,16 @@ def solve(instance, model, cut, scenarios, out, fmt, time_limit, gap, threads):
               help="Also write a self-contained HTML report with charts (adds a small sweep of cuts).")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="Write each policy's tables under DIR/POLICY/.")
 @solver_options
-def compare(instance, cut, scenarios, models, fmt, xlsx, html, out, time_limit, gap, threads):
+@FORCE
+def compare(instance, cut, scenarios, models, fmt, xlsx, html, out, time_limit, gap, threads, force):
     """Compare policies on one accounting (default: shire_county, 25% over four years)."""
     import json
 
-    from .reports.output import jsonable, plan_json, policy_sheets, write_csv_folder, write_workbook
+    from .reports.output import jsonable, plan_json, policy_sheets, write_plan_folders, write_workbook
     from .reports.table import comparison_table
     from .runs.compare import compare as run_compare
     from .runs.engine import Engine
+    _free(force, out, xlsx, html)
     inst, settings = _load(_instance_path(instance), scenarios)
     cut = _cut(cut, settings, DEFAULT_CUT)
     names = [m.strip() for m in models.split(",") if m.strip()]
@@ -262,9 +297,8 @@ def compare(instance, cut, scenarios, models, fmt, xlsx, html, out, time_limit, 
         click.echo(f"{inst.name}: cut {cut}")
         click.echo(comparison_table(table))
     if out is not None:
-        for name, plan in result.plans.items():
-            if plan.tables:
-                write_csv_folder(plan, out / name)
+        write_plan_folders(result.plans, out, force)
+        click.echo(f"wrote {out}", err=True)
     if xlsx is not None:
         sheets = {"comparison": table.reset_index(names="measure")}
         if {"salami", "redesign"} <= set(result.plans) and all(
@@ -272,12 +306,12 @@ def compare(instance, cut, scenarios, models, fmt, xlsx, html, out, time_limit, 
             from .results.changes import service_changes
             sheets["service_changes"] = service_changes(inst, result.plans["salami"], result.plans["redesign"])
         sheets.update(policy_sheets(result.plans, taken=sheets))
-        write_workbook(sheets, xlsx)
+        write_workbook(sheets, xlsx, force)
         click.echo(f"wrote {xlsx}", err=True)
     if html is not None:
         from .reports.html import build_report, small_sweep, write_report
         click.echo("sweeping cuts for the report ...", err=True)
-        write_report(html, build_report(inst, result, small_sweep(engine)))
+        write_report(html, build_report(inst, result, small_sweep(engine)), force)
         click.echo(f"wrote {html}", err=True)
     for plan in result.plans.values():
         _plan_exit(plan)
@@ -308,10 +342,12 @@ def _bar(total: int, label: str):
 @click.option("--gap", type=float, default=None, help="Relative MIP gap for every point (default: each model's).")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="Write sweep.csv and sweep.png here.")
 @parallel_options
-def sweep(instance, cuts, models, scenarios, gap, out, workers, scheduler):
+@FORCE
+def sweep(instance, cuts, models, scenarios, gap, out, workers, scheduler, force):
     """Outcome, spend and overspend of each policy at each cut level, solved in parallel."""
-    from .reports.output import write_csv_table
+    from .reports.output import write_files
     from .runs.sweep import parse_cuts, sweep as run_sweep
+    _free(force, out)
     inst, settings = _load(instance, scenarios)
     if settings.get("budget_cut") is not None:
         click.echo(f"note: the sweep's --cuts replace the scenario's budget_cut {settings['budget_cut']}", err=True)
@@ -322,15 +358,11 @@ def sweep(instance, cuts, models, scenarios, gap, out, workers, scheduler):
                           progress=lambda *a: bar.update(1))
     click.echo(table.to_string(index=False, float_format=_number))
     if out is not None:
-        from .data.write import atomic_file
         from .reports.charts import outcome_vs_cut
         from .reports.html import with_retained
         from .runs.engine import Engine
-        out.mkdir(parents=True, exist_ok=True)
         table = with_retained(table, {"status_quo": Engine(inst).run("status_quo")})
-        write_csv_table(table, out / "sweep.csv")
-        with atomic_file(out / "sweep.png") as tmp:
-            Path(tmp).write_bytes(outcome_vs_cut(table))
+        write_files({"sweep.csv": table, "sweep.png": outcome_vs_cut(table)}, out, force)
         click.echo(f"wrote {out}", err=True)
 
 
@@ -342,12 +374,14 @@ def sweep(instance, cuts, models, scenarios, gap, out, workers, scheduler):
 @click.option("--gap", type=float, default=None, help="Relative MIP gap of every solve (default: the model's).")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="Write ranked.csv, plans/*.csv and questions.xlsx.")
 @parallel_options
-def questions(instance, questions_dir, cut, model, gap, out, workers, scheduler):
+@FORCE
+def questions(instance, questions_dir, cut, model, gap, out, workers, scheduler, force):
     """Answer a bank of commissioning questions (scenario files with a `question:`) and rank them."""
     from .data import load_instance
     from .model.index import parse_cut
-    from .reports.output import write_csv_table, write_workbook
+    from .reports.output import answer_files, write_files
     from .runs.questions import answer_questions, question_files
+    _free(force, out)
     inst = load_instance(instance)
     files = question_files(questions_dir)
     with _bar(len(files) + 1, "answering questions") as bar:
@@ -357,12 +391,7 @@ def questions(instance, questions_dir, cut, model, gap, out, workers, scheduler)
              if c in answers.table.columns]
     click.echo(answers.table[shown].to_string(index=False, float_format=_number, max_colwidth=60))
     if out is not None:
-        (out / "plans").mkdir(parents=True, exist_ok=True)
-        write_csv_table(answers.table, out / "ranked.csv")
-        for file, plan in answers.plans.items():
-            write_csv_table(plan, out / "plans" / f"{Path(file).stem}.csv")
-        write_workbook({"ranked": answers.table, **{Path(f).stem[:31]: p for f, p in answers.plans.items()}},
-                       out / "questions.xlsx")
+        write_files(answer_files(answers.table, answers.plans), out, force)
         click.echo(f"wrote {out}", err=True)
 
 
@@ -374,13 +403,15 @@ def questions(instance, questions_dir, cut, model, gap, out, workers, scheduler)
 @click.option("--gap", type=float, default=0.01, show_default=True, help="Relative MIP gap of each subset's solve.")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="Write attribution.csv, subsets.csv, service_changes.csv, shadow_prices.csv.")
 @parallel_options
-def explain(instance, cut, scenarios, levers, gap, out, workers, scheduler):
+@FORCE
+def explain(instance, cut, scenarios, levers, gap, out, workers, scheduler, force):
     """Where the redesign's advantage over salami comes from: Shapley values over the levers,
     and the shadow prices of money, staff hours and building hours in the redesign."""
     from .policies.spec import LEVERS
-    from .reports.output import write_csv_table
+    from .reports.output import write_files
     from .runs.attribution import attribute
     from .runs.engine import Engine
+    _free(force, out)
     inst, settings = _load(_instance_path(instance), scenarios)
     cut = _cut(cut, settings, DEFAULT_CUT)
     chosen = tuple(x.strip() for x in levers.split(",")) if levers else LEVERS
@@ -405,13 +436,12 @@ def explain(instance, cut, scenarios, levers, gap, out, workers, scheduler):
         click.echo("\nShadow prices in the redesign (outcome value of one more unit, largest first)")
         click.echo(top.to_string(index=False, float_format=lambda v: f"{v:,.6g}"))
     if out is not None:
-        out.mkdir(parents=True, exist_ok=True)
-        write_csv_table(result.table, out / "attribution.csv")
-        write_csv_table(result.values, out / "subsets.csv")
+        files = {"attribution.csv": result.table, "subsets.csv": result.values}
         if changes is not None:
-            write_csv_table(changes, out / "service_changes.csv")
+            files["service_changes.csv"] = changes
         if prices is not None:
-            write_csv_table(prices, out / "shadow_prices.csv")
+            files["shadow_prices.csv"] = prices
+        write_files(files, out, force)
         click.echo(f"wrote {out}", err=True)
     _plan_exit(plan)  # the redesign whose changes and prices were shown: exit 3/4/5 as solve does
 

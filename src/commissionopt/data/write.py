@@ -7,31 +7,13 @@ complete. Text cells that a spreadsheet would run as a formula are neutralised.
 from __future__ import annotations
 
 import csv
-import os
-import secrets
-import shutil
-from contextlib import contextmanager
 from pathlib import Path
 
+from ..atomic import atomic_file, atomic_folder
 from .cells import escape_csv_text, is_text_kind, value_text
 from .instance import Instance
 from .meta import META_FILE, meta_yaml_text
 from .schema import TABLES, Table
-
-
-@contextmanager
-def atomic_file(path: str | Path):
-    """Yield a temporary path next to `path`; on success it replaces `path` in one step."""
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
-    try:
-        yield tmp
-        with open(tmp, "rb+") as fh:  # on disk before it takes the real name
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
 
 
 def table_rows(spec: Table, df) -> list[list[str]]:
@@ -67,15 +49,8 @@ def write_folder(inst: Instance, folder: str | Path) -> None:
     if folder.exists():
         _fill_folder(inst, folder)
         return
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    tmp = folder.with_name(f".{folder.name}.{secrets.token_hex(4)}.tmp")
-    tmp.mkdir()
-    try:
+    with atomic_folder(folder) as tmp:
         _fill_folder(inst, tmp)
-        os.replace(tmp, folder)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp)
 
 
 def write_instance(inst: Instance, dst: str | Path) -> Path:

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..data.write import atomic_file
+from ..atomic import atomic_file
 from ..runs.compare import MEASURES
 from . import charts
 from .table import fmt
@@ -460,10 +460,10 @@ def build_report(inst, comparison, sweep: pd.DataFrame | None = None, attributio
     return head + "<body>\n<main>\n" + "\n".join(parts) + "\n</main>\n</body>\n</html>\n"
 
 
-def write_report(path: str | Path, html: str) -> Path:
-    """Write the report atomically: a failed write never leaves a half-written file."""
+def write_report(path: str | Path, html: str, force: bool = False) -> Path:
+    """Write the report atomically: a failed write never leaves a half-written file;
+    an existing file is replaced only with `force`."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with atomic_file(path) as tmp:
+    with atomic_file(path, force) as tmp:
         Path(tmp).write_text(html, encoding="utf-8")
     return path

@@ -1,8 +1,10 @@
 """Write a plan's tables: CSV files, an Excel workbook, a JSON summary. Atomically.
 
-Each file goes to a temporary name and is moved into place; summary.json is written
-last, so a folder with a summary is a complete result. Text cells that a spreadsheet
-would run as formulas are neutralised; numbers stay numbers.
+A file, or a whole result folder, is written under a temporary name beside its target
+and renamed into place (commissionopt.atomic): a reader sees the previous result or
+the new one, never a mix. Nothing that exists is replaced unless `force` is given.
+Inside a folder summary.json is written last. Text cells that a spreadsheet would
+run as formulas are neutralised; numbers stay numbers.
 """
 from __future__ import annotations
 
@@ -14,7 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..data.cells import FORMULA_STARTS
-from ..data.write import atomic_file
+from ..atomic import atomic_file, atomic_folder
 from ..results.plan import Plan
 
 
@@ -44,21 +46,87 @@ def plan_json(plan: Plan) -> dict:
     return jsonable({"summary": plan.summary, "inputs": plan.inputs, "violations": plan.violations})
 
 
-def write_csv_table(df: pd.DataFrame, path: str | Path) -> Path:
+def write_csv_table(df: pd.DataFrame, path: str | Path, force: bool = False) -> Path:
     """One table as CSV, atomically, text cells neutralised."""
-    with atomic_file(path) as tmp:
+    with atomic_file(path, force) as tmp:
         safe_text(df).to_csv(tmp, index=False)
     return Path(path)
 
 
-def write_csv_folder(plan: Plan, out: str | Path) -> Path:
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    for name, df in plan.tables.items():
-        write_csv_table(df, out / f"{name}.csv")
-    with atomic_file(out / "summary.json") as tmp:
-        Path(tmp).write_text(json.dumps(plan_json(plan), indent=2), encoding="utf-8")
+def _write(path: Path, content) -> None:
+    """One file of a result folder: a DataFrame as CSV, {sheet: DataFrame} as a workbook,
+    text as UTF-8, bytes as they are."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(content, pd.DataFrame):
+        write_csv_table(content, path)
+    elif isinstance(content, dict):
+        write_workbook(content, path)
+    elif isinstance(content, str):
+        path.write_text(content, encoding="utf-8")
+    else:
+        path.write_bytes(bytes(content))
+
+
+def write_files(files: dict, out: str | Path, force: bool = False) -> Path:
+    """A result folder, put in place whole: {relative name: content} (see `_write`), in order.
+    The folder is built aside and renamed over `out` (replacing a non-empty one only if `force`)."""
+    with atomic_folder(out, force) as tmp:
+        for name, content in files.items():
+            _write(tmp / name, content)
+    return Path(out)
+
+
+def plan_files(plan: Plan, workbook: bool = False) -> dict:
+    """A plan's result folder: every table as CSV, plan.xlsx if asked, summary.json (written
+    even without a plan: the status and any conflicts)."""
+    files: dict = {f"{name}.csv": df for name, df in plan.tables.items()}
+    if workbook and plan.tables:
+        files["plan.xlsx"] = {"summary": summary_frame(plan), **plan.tables}
+    files["summary.json"] = json.dumps(plan_json(plan), indent=2)
+    return files
+
+
+def write_csv_folder(plan: Plan, out: str | Path, force: bool = False, workbook: bool = False) -> Path:
+    return write_files(plan_files(plan, workbook), out, force)
+
+
+UNSAFE_FILE = re.compile(r"[^A-Za-z0-9_.+=@ -]")
+
+
+def folder_names(labels, width: int = 100) -> list[str]:
+    """A file name for each label: a model file's stem, no path separators or leading dots,
+    unique ignoring case (a clash gets ~2, ~3, ...)."""
+    out, taken = [], set()
+    for label in labels:
+        label = Path(label).stem if str(label).endswith((".yaml", ".yml")) else str(label)
+        base = UNSAFE_FILE.sub("_", label).lstrip(".").strip() or "result"
+        name, n = base[:width], 1
+        while name.lower() in taken:
+            n += 1
+            name = base[:width - len(f"~{n}")] + f"~{n}"
+        taken.add(name.lower())
+        out.append(name)
     return out
+
+
+def answer_files(ranked: pd.DataFrame, plans: dict) -> dict:
+    """A question bank's result folder: ranked.csv, plans/QUESTION.csv, and questions.xlsx
+    (ranked, an index sheet mapping each plan's sheet to its question file, the plans)."""
+    files = list(plans)
+    folders = folder_names(files)
+    sheets = sheet_names(folders, taken=["ranked", INDEX_SHEET])
+    index = pd.DataFrame({"sheet": sheets, "file": [Path(f).name for f in files]})
+    return {"ranked.csv": ranked, **{f"plans/{n}.csv": plans[f] for n, f in zip(folders, files)},
+            "questions.xlsx": {"ranked": ranked, INDEX_SHEET: index, **dict(zip(sheets, plans.values()))}}
+
+
+def write_plan_folders(plans: dict, out: str | Path, force: bool = False) -> Path:
+    """Each plan with tables in its own folder OUT/POLICY/ (policy names made safe), whole."""
+    with_tables = {k: p for k, p in plans.items() if p.tables}
+    files = {f"{folder}/{name}": content
+             for folder, plan in zip(folder_names(with_tables), with_tables.values())
+             for name, content in plan_files(plan).items()}
+    return write_files(files, out, force)
 
 
 # Excel refuses these in a sheet name, and names of more than 31 characters.
@@ -99,13 +167,13 @@ def policy_sheets(plans: dict, taken=()) -> dict[str, pd.DataFrame]:
     return {INDEX_SHEET: index, **{n: df for n, (_, _, df) in zip(names, entries)}}
 
 
-def write_workbook(sheets: dict[str, pd.DataFrame], path: str | Path) -> Path:
+def write_workbook(sheets: dict[str, pd.DataFrame], path: str | Path, force: bool = False) -> Path:
     """One sheet per table, header bold and frozen, columns sized to their contents.
     Sheet names are made safe and unique (`sheet_names`), so no table overwrites another."""
     from openpyxl.styles import Font
 
     path = Path(path)
-    with atomic_file(path) as tmp:
+    with atomic_file(path, force) as tmp:
         with pd.ExcelWriter(tmp, engine="openpyxl") as xw:
             for sheet, (name, df) in zip(sheet_names(sheets), sheets.items()):
                 safe_text(df).to_excel(xw, sheet_name=sheet, index=False)
@@ -125,5 +193,5 @@ def summary_frame(plan: Plan) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["measure", "value"])
 
 
-def write_plan_workbook(plan: Plan, path: str | Path) -> Path:
-    return write_workbook({"summary": summary_frame(plan), **plan.tables}, path)
+def write_plan_workbook(plan: Plan, path: str | Path, force: bool = False) -> Path:
+    return write_workbook({"summary": summary_frame(plan), **plan.tables}, path, force)
