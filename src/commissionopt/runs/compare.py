@@ -14,6 +14,7 @@ from ..data.instance import Instance
 from ..results.plan import Plan
 from ..solve.highs import SolveOptions
 from ..solve.status import Status
+from . import arguments
 from .engine import Engine
 
 DEFAULT_MODELS = ("status_quo", "salami", "redesign")
@@ -66,6 +67,7 @@ def compare(inst: Instance, cut=0.25, models=DEFAULT_MODELS, options: SolveOptio
 
     `options` as in Engine: a model file's `solver:` wins over them; to force settings on every
     model, pass `engine=Engine(inst, overrides={...})`."""
+    inst, cut, models = arguments.instance(inst), arguments.cut(cut), arguments.models(models)
     engine = engine or Engine(inst, options)
     plans: dict[str, Plan] = {}
     for name in models:

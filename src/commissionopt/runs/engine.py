@@ -22,6 +22,7 @@ from ..results.plan import Plan
 from ..results.summary import payback_year, summarise
 from ..solve.highs import HighsSession, SolveOptions
 from ..solve.status import Status
+from . import arguments
 
 DINKELBACH_ITERATIONS = 12
 IDLE_PENALTY = 10.0
@@ -65,6 +66,7 @@ class Engine:
     def __init__(self, inst: Instance, options: SolveOptions | None = None, overrides: dict | None = None):
         """`options`: the solver settings a model file's own `solver:` may change; `overrides`:
         settings (SolveOptions fields) that beat every model file's, as given on a command line."""
+        inst, options, overrides = arguments.engine(inst, options, overrides)
         self.inst = inst
         self.options = options or SolveOptions()
         self.overrides = dict(overrides or {})
@@ -117,7 +119,7 @@ class Engine:
         """Solve one policy at one cut; returns a Plan whatever the status.
 
         `extra_money` {(stream, year): pounds} is added to the money after the cut."""
-        spec = as_spec(model)
+        spec, cut = arguments.model(model), arguments.cut(cut)
         eng = self.engine_for(spec)
         if eng is not self:
             return eng.run(spec, cut, verify=verify, target=target, extra_money=extra_money, name=name)

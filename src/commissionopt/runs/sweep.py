@@ -17,6 +17,7 @@ import pandas as pd
 from ..data.instance import Instance
 from ..errors import InputError, Problem
 from ..solve.highs import SolveOptions
+from . import arguments
 from .engine import as_spec
 from .parallel import Task, engine_builds, largest_gap, run_tasks
 
@@ -130,8 +131,10 @@ def sweep(inst: Instance, cuts, models=DEFAULT_MODELS, workers: int | None = Non
     `run_tasks`. Columns: COLUMNS; a point that raised, or whose plan failed the independent
     check, keeps its row with status "error" and no figures. The table's `attrs` say how it was run: engine_builds, largest_gap, processes,
     mode, errors."""
+    inst, models, workers = arguments.instance(inst), arguments.models(models), arguments.workers(workers)
+    arguments.setting("mip_rel_gap", mip_rel_gap)
     if isinstance(cuts, (list, tuple)) and any(isinstance(c, dict) for c in cuts):
-        cuts = list(cuts)  # per-year profiles {year: share}, passed to the engine as they are
+        cuts = [arguments.cut(c, "cuts") for c in cuts]  # per-year profiles {year: share}
     else:
         cuts = parse_cuts(cuts)
     tasks = sweep_tasks(cuts, models, mip_rel_gap=mip_rel_gap, chunk=chunk)
