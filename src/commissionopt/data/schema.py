@@ -227,6 +227,28 @@ TABLES: dict[str, Table] = {t.name: t for t in [
         _c("extended_cost_per_hour", NUMBER, "£/hour", "Cost of an extended hour", required=False, default=0.0, **NONNEG),
         AREA,
     ), optional=True),
+    Table("ranges", ("table", "where", "column"),
+          "Uncertain figures: for one column of the rows a selector picks, the values the evidence allows, their "
+          "distribution and the grade of the evidence (for evidence scenarios and uncertainty runs; a solve uses the "
+          "instance's own values).", (
+        _c("table", TEXT, "-", "Table holding the figures, e.g. options"),
+        _c("where", TEXT, "-", "Rows of that table the range covers: column=value pairs joined by ';' (all must match; "
+                              "a value may list alternatives joined by '|'), e.g. service=falls_prevention;mechanism=block_contract; "
+                              "empty: every row", required=False, default=""),
+        _c("column", TEXT, "-", "Numeric column of those rows whose figure is uncertain, e.g. effect_escalation"),
+        _c("kind", TEXT, "-", "value: low, central and high are the column's own values (central = the instance's value "
+                             "in every row covered); scale: they are factors on the instance's values (central = 1)"),
+        _c("low", NUMBER, "column unit or factor", "Lowest value (or factor) the evidence allows"),
+        _c("central", NUMBER, "column unit or factor", "Central estimate: the instance's value (kind value) or 1 (kind scale)"),
+        _c("high", NUMBER, "column unit or factor", "Highest value (or factor) the evidence allows"),
+        _c("distribution", TEXT, "-", "uniform, triangular (mode at central) or pert (Beta-PERT, mode at central)",
+           required=False, default="triangular"),
+        _c("group", TEXT, "-", "Rows with the same group move together: one draw, at the same quantile of each row's "
+                              "own range; empty: the row is drawn on its own", required=False, default=""),
+        _c("evidence", TEXT, "-", "Grade of the evidence: A (UK trial or meta-analysis), B (quasi-experimental or good "
+                                 "administrative data), C (observational or expert judgement), D (assumption)"),
+        _c("source", TEXT, "-", "Where the figure and its range come from: a section of the instance's sources.md or a citation"),
+    ), optional=True),
 ]}
 
 # instance.yaml keys

@@ -20,6 +20,7 @@ from .load import row_numbers
 from .meta import META_FILE
 from .validate_duties import check_duty_services, warn_duty_met, warn_duty_shape
 from .validate_pace import check_channels, check_option_shares, warn_pace
+from .validate_ranges import check_ranges
 from .schema import LIST, META_KEYS, PACE_KEYS, RESERVE_KEYS, TABLES, TEXT
 
 OPTIONAL_META = {"description", "sources", "evaluation_years", "outcome_discount_rate", "pace"}
@@ -436,7 +437,7 @@ def warn_served(inst: Instance, r: Reporter) -> None:
 CHECKS = [check_meta, check_filled, check_references, check_levels, check_need_pairs, check_option_links,
           check_building_types, check_funding_scopes, check_services_payable, check_overheads_payable,
           check_statutory_served, check_current_options, check_orders, check_transition_sums,
-          check_duty_services, check_option_shares, check_channels]
+          check_duty_services, check_option_shares, check_channels, check_ranges]
 WARNINGS = [warn_unit_costs, warn_spend_over_funding, warn_gain_above_harm, warn_served, warn_duty_shape,
             warn_duty_met, warn_pace]
 
