@@ -103,6 +103,7 @@ TABLES: dict[str, Table] = {t.name: t for t in [
         _c("domain", TEXT, "-", "Outcome domain, e.g. safety, health, education"),
         _c("weight", NUMBER, "points/unit", "Weight of one unit of this domain in the outcome value", **NONNEG),
         _c("description", TEXT, "-", "What the domain measures", required=False, default=""),
+        _c("unit", TEXT, "-", "What one unit of the domain is (reports call the outcome value 'weighted <unit>' when every domain shares one)", required=False, default="person-years"),
     )),
     Table("harms", ("cohort", "level", "domain"), "Harm that a person in need suffers per year, served or not.", (
         _c("cohort", TEXT, "-", "Cohort", ref=("cohorts", "cohort")),

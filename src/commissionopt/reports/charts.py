@@ -1,24 +1,29 @@
-"""Charts for the HTML report: matplotlib (Agg, no display), PNG bytes from pandas tables only.
+"""Charts for the HTML report: PNG bytes from pandas tables only.
 
 Every function takes result tables (a Plan's `tables`, a sweep DataFrame, an attribution
 DataFrame) and returns PNG bytes. Output is deterministic: fixed figure sizes and dpi, no
 timestamps or software names in the file, text drawn as plain text (a `$` in a name from a
 user's file is never read as mathematics).
+
+Embeddable: figures are `matplotlib.figure.Figure` objects rendered straight to PNG, never
+through pyplot, so a host's backend, open figures and display are left alone. The house
+style is applied with `rc_context` under a lock (rcParams are process-wide), and only while
+a figure is drawn.
 """
 from __future__ import annotations
 
 import io
 import textwrap
+import threading
+from contextlib import contextmanager
 
 import matplotlib
-
-matplotlib.use("Agg", force=False)  # no display; harmless when a backend is already chosen
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-from matplotlib.ticker import FuncFormatter, PercentFormatter  # noqa: E402
+import matplotlib.colors
+import matplotlib.lines
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter, PercentFormatter
 
 DPI = 110
 WIDTH = 11.0  # inches: 1210 px at DPI, shown scaled to the page width
@@ -48,6 +53,16 @@ POLICY_COLOURS = {
 OTHER_COLOURS = ["#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d", "#17becf", "#8c564b"]
 OVERHEAD_COLOUR = "#c7c7c7"
 UP, DOWN, TOTAL = "#2a9d8f", "#e76f51", "#264653"
+
+
+_STYLE_LOCK = threading.RLock()
+
+
+@contextmanager
+def styled():
+    """The house style while a chart is drawn; one chart at a time in this process."""
+    with _STYLE_LOCK, matplotlib.rc_context(STYLE):
+        yield
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -94,14 +109,13 @@ def millions(v, _pos=None) -> str:
 def png(fig: Figure) -> bytes:
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=DPI, metadata={"Software": None})
-    plt.close(fig)
     return buf.getvalue()
 
 
 def message_chart(text: str, height: float = 1.2) -> bytes:
     """A small image saying why there is no chart (kept so every section has a figure)."""
-    with plt.rc_context(STYLE):
-        fig = plt.figure(figsize=(WIDTH, height))
+    with styled():
+        fig = Figure(figsize=(WIDTH, height))
         fig.text(0.5, 0.5, text, ha="center", va="center", color="#555555", wrap=True)
         return png(fig)
 
@@ -128,8 +142,9 @@ def outcome_vs_cut(sweep: pd.DataFrame) -> bytes:
     df["cut"] = df["cut"].astype(float)
     order = list(dict.fromkeys(df["policy"]))
     retained = "outcome_retained" in df.columns and df["outcome_retained"].notna().any()
-    with plt.rc_context(STYLE):
-        fig, (a1, a2) = plt.subplots(1, 2, figsize=(WIDTH, 4.0), layout="constrained")
+    with styled():
+        fig = Figure(figsize=(WIDTH, 4.0), layout="constrained")
+        a1, a2 = fig.subplots(1, 2)
         for name in order:
             d = df[df["policy"] == name].sort_values("cut")
             ok = d["status"].isin(HAS_PLAN).to_numpy()
@@ -202,10 +217,10 @@ def spend_by_level(plans: dict, inst) -> bytes:
     base = frames.get("status_quo")
     others = [n for n in frames if n != "status_quo"] if base is not None else []
     n = len(frames)
-    with plt.rc_context(STYLE):
+    with styled():
         top_rows = (n + 3) // 4
         low_rows = (len(others) + 3) // 4
-        fig = plt.figure(figsize=(WIDTH, 3.3 * (top_rows + low_rows) + 0.4), layout="constrained")
+        fig = Figure(figsize=(WIDTH, 3.3 * (top_rows + low_rows) + 0.4), layout="constrained")
         subs = fig.subfigures(2, 1, height_ratios=[top_rows, low_rows]) if others else [fig]
         axes = list(subs[0].subplots(top_rows, min(n, 4), sharey=True, squeeze=False).flat)
         for ax in axes[n:]:
@@ -261,9 +276,9 @@ def need_by_level(plans: dict, levels: list[str] | None = None) -> bytes:
     levels = [lv for lv in level_order(levels, seen) if lv in seen]
     colours = level_colours(levels)
     n = len(plans)
-    with plt.rc_context(STYLE):
-        fig, axes = plt.subplots(len(levels), n, figsize=(WIDTH, 0.6 + 1.9 * len(levels)), sharex=True,
-                                 sharey="row", squeeze=False, layout="constrained")
+    with styled():
+        fig = Figure(figsize=(WIDTH, 0.6 + 1.9 * len(levels)), layout="constrained")
+        axes = fig.subplots(len(levels), n, sharex=True, sharey="row", squeeze=False)
         for j, (name, p) in enumerate(plans.items()):
             g = p.tables["need"].groupby(["level", "year"])[["need", "unmet"]].sum()
             years = sorted(set(p.tables["need"]["year"]))
@@ -356,8 +371,9 @@ def waterfall(df: pd.DataFrame, title: str = "", start: tuple[str, float] | None
     if ax is not None:
         draw(ax)
         return None
-    with plt.rc_context(STYLE):
-        fig, ax = plt.subplots(figsize=(WIDTH, 4.2), layout="constrained")
+    with styled():
+        fig = Figure(figsize=(WIDTH, 4.2), layout="constrained")
+        ax = fig.subplots()
         draw(ax)
         return png(fig)
 
@@ -365,9 +381,9 @@ def waterfall(df: pd.DataFrame, title: str = "", start: tuple[str, float] | None
 def waterfalls(panels: list[dict]) -> bytes:
     """Several waterfalls, one above the other at full width; each dict holds waterfall()'s
     arguments (df, title, ...)."""
-    with plt.rc_context(STYLE):
-        fig, axes = plt.subplots(len(panels), 1, figsize=(WIDTH, 3.9 * len(panels)), layout="constrained",
-                                 squeeze=False)
+    with styled():
+        fig = Figure(figsize=(WIDTH, 3.9 * len(panels)), layout="constrained")
+        axes = fig.subplots(len(panels), 1, squeeze=False)
         for ax, kw in zip(axes.flat, panels):
             waterfall(ax=ax, **kw)
         return png(fig)

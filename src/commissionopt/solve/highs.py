@@ -15,7 +15,13 @@ from dataclasses import dataclass, field
 import highspy
 import numpy as np
 import pyomo.environ as pyo
+import scipy.sparse  # noqa: F401  (see _compiler_ready below)
+from pyomo.repn.plugins import standard_form as _standard_form
 from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
+
+# Pyomo's compiler sets its scipy hooks on first use, and not thread-safely: two threads
+# compiling at once could find one of them still None. Set them now, under the import lock.
+_compiler_ready = _standard_form._LinearStandardFormCompiler_impl(None)
 
 from .status import Status
 
@@ -59,22 +65,19 @@ _STATUS = {
 }
 
 
+class _QuietHighs(highspy.Highs):
+    """highspy.Highs with its output off before its constructor enables the callbacks, where
+    HiGHS prints its banner on the process's stdout (a host's or `--format json`'s)."""
+
+    def enableCallbacks(self):
+        self.setOptionValue("output_flag", False)
+        super().enableCallbacks()
+
+
 def new_highs() -> highspy.Highs:
-    """A silent Highs object: its constructor prints a banner on the process's stdout
-    (file descriptor 1), which would corrupt `--format json`; it is sent to /dev/null."""
-    import os
-    import sys
-    sys.stdout.flush()
-    saved = os.dup(1)
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    try:
-        os.dup2(devnull, 1)
-        h = highspy.Highs()
-        h.setOptionValue("output_flag", False)
-    finally:
-        os.dup2(saved, 1)
-        os.close(saved)
-        os.close(devnull)
+    """A silent Highs object, made without touching the process's file descriptors."""
+    h = _QuietHighs()
+    h.setOptionValue("output_flag", False)
     return h
 
 
