@@ -45,7 +45,7 @@ def images(html: str) -> list[bytes]:
 def test_small_sweep_resolves_each_policy_at_each_cut(run):
     _, _, sweep = run
     assert list(sweep[["policy", "cut"]].itertuples(index=False, name=None)) == [
-        (p, c) for p in ("salami", "redesign") for c in (0.0, 0.25, 0.5)]
+        (p, c) for p in ("salami", "redesign", "redesign_same_money") for c in (0.0, 0.25, 0.5)]
     assert {"status", "outcome_gain", "outcome_value", "discounted_spend", "overspend",
             "outcome_retained"} <= set(sweep.columns)
     assert set(sweep["status"]) == {"optimal"}
@@ -54,6 +54,10 @@ def test_small_sweep_resolves_each_policy_at_each_cut(run):
     assert s0["outcome_retained"] == pytest.approx(1.0, rel=1e-6)
     s = sweep[sweep["policy"] == "salami"].set_index("cut")
     assert s.loc[0.5, "outcome_gain"] <= s.loc[0.25, "outcome_gain"] <= s.loc[0.0, "outcome_gain"] + 1e-6
+    # at every cut, the redesign given salami's money (overspend included) does at least as well
+    same = sweep[sweep["policy"] == "redesign_same_money"].set_index("cut")
+    for c in (0.0, 0.25, 0.5):
+        assert same.loc[c, "outcome_gain"] >= s.loc[c, "outcome_gain"] * (1 - same.loc[c, "mip_gap"]) - 1e-6
 
 
 def test_report_is_one_self_contained_document(report):
@@ -80,7 +84,7 @@ def test_report_has_the_four_charts_and_the_comparison(run, report):
     assert fmt("discounted_spend", comparison.plans["redesign"].summary["discounted_spend"]) in report
     for name in comparison.plans:
         assert f"<th class=\"num\">{name}" in report
-    assert "tiny" in report and "highspy" in report and "25% every year" in report
+    assert "tiny" in report and "highspy" in report and "a 25% cut (--cut 0.25)" in report
     # no lever attribution was given: the honest decomposition, labelled for what it is
     assert "accounting decomposition, not a lever attribution" in report
 

@@ -165,16 +165,15 @@ def load_spec(path: str | Path) -> ModelSpec:
     return parse_spec(read_yaml(path), str(path))
 
 
-SHIPPED = ("redesign", "min_cost", "max_efficiency") + RULE_POLICIES
-
-
 def builtin_spec(name: str) -> ModelSpec:
     """The shipped model file `models/NAME.yaml`, or one of the built-in policies."""
-    here = Path(__file__).resolve().parents[3] / "models" / f"{name}.yaml"
-    if here.exists():
+    from ..shipped import model_file, model_names
+    here = model_file(name)  # package data in a wheel, models/ in a checkout
+    if here is not None:
         return load_spec(here)
     if name in RULE_POLICIES:
         return parse_spec({"name": name, "policy": name}, name)
     if name == "redesign":
         return parse_spec({"name": name}, name)
-    raise InputError(Problem(name, None, None, name, f"a model file path or a shipped model name ({', '.join(SHIPPED)})"))
+    known = sorted(set(model_names()) | set(RULE_POLICIES) | {"redesign"})
+    raise InputError(Problem(name, None, None, name, f"a model file path or a shipped model name ({', '.join(known)})"))

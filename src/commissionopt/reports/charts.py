@@ -25,6 +25,8 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, PercentFormatter
 
+from .labels import year_label
+
 DPI = 110
 WIDTH = 11.0  # inches: 1210 px at DPI, shown scaled to the page width
 HAS_PLAN = ("optimal", "time_limit")
@@ -101,8 +103,8 @@ def millions(v, _pos=None) -> str:
     sign, a = ("-" if v < 0 else ""), abs(v)
     if a == 0:
         return "£0"
-    if a >= 5e4:  # £2.5m, £50m, £600m: one decimal at most, none when it is 0
-        return f"{sign}£{f'{a / 1e6:,.1f}'.removesuffix('.0')}m"
+    if a >= 5e4:  # £0.25m, £2.5m, £50m, £600m: no trailing zeros
+        return f"{sign}£{f'{a / 1e6:,.2f}'.rstrip('0').rstrip('.')}m"
     return f"{sign}£{a:,.0f}"
 
 
@@ -126,16 +128,28 @@ def with_plan(plans: dict, table: str) -> dict:
             if getattr(p, "status", None) in HAS_PLAN and table in getattr(p, "tables", {})}
 
 
+def year_ticks(ax, years, meta: dict | None, columns: int = 1) -> None:
+    """Plan years on an axis as financial years (2026-27), slanted when they would not fit
+    side by side (`columns`: axes across the figure's width)."""
+    years = [int(y) for y in years]
+    ax.set_xticks(years)
+    many = WIDTH / max(1, columns) / max(1, len(years)) < 0.7
+    ax.set_xticklabels([year_label(meta or {}, y) for y in years], rotation=45 if many else 0,
+                       ha="right" if many else "center", fontsize=8 if many else 9)
+    ax.set_xlabel("financial year")
+
+
 def level_order(levels, seen) -> list[str]:
     levels = list(levels or [])
     return levels + sorted(str(v) for v in set(seen) if v not in levels)
 
 
 # ----------------------------------------------------------------------------- charts
-def outcome_vs_cut(sweep: pd.DataFrame) -> bytes:
+def outcome_vs_cut(sweep: pd.DataFrame, chosen: float | None = None) -> bytes:
     """Left: outcome retained (% of the status quo's gain) against the cut, a line per policy.
     Right: discounted overspend against the cut. A cut without a plan breaks the line and is
-    marked x on the axis; a plan stopped by the time limit is drawn as a hollow marker."""
+    marked x on the axis; a plan stopped by the time limit is drawn as a hollow marker.
+    `chosen`: the comparison's cut (its final share), marked by a dotted line on both."""
     if sweep is None or len(sweep) == 0:
         return message_chart("No sweep was run.")
     df = sweep.copy()
@@ -172,6 +186,11 @@ def outcome_vs_cut(sweep: pd.DataFrame) -> bytes:
             a1.set_ylabel("outcome retained (% of status quo gain)")
         else:
             a1.set_ylabel("outcome gain over no provision")
+        if chosen is not None:
+            for ax in (a1, a2):
+                ax.axvline(chosen * 100, color="#333333", lw=1.2, ls=":")
+            a1.annotate(f"chosen cut {chosen:.0%}", (chosen * 100, 0.0), xycoords=("data", "axes fraction"),
+                        xytext=(4, 4), textcoords="offset points", fontsize=8, color="#333333")
         a1.set_title("Outcome retained")
         a2.set_title("Overspend needed to meet statutory duties (discounted)")
         a2.yaxis.set_major_formatter(FuncFormatter(millions))
@@ -235,8 +254,7 @@ def spend_by_level(plans: dict, inst) -> bytes:
                        edgecolor="white", linewidth=0.5)
                 bottom = bottom + vals
             ax.set_title(name)
-            ax.set_xticks(years)
-            ax.set_xlabel("year")
+            year_ticks(ax, years, inst.meta, columns=min(n, 4))
             ax.yaxis.set_major_formatter(FuncFormatter(millions))
         first = subs[0].axes[0]
         first.set_ylabel("spend a year")
@@ -253,8 +271,7 @@ def spend_by_level(plans: dict, inst) -> bytes:
                     ax.plot(years, diff[col], marker="o", ms=3, lw=1.6, color=colours.get(col, "#999999"))
                 ax.plot(years, diff.sum(axis=1).to_numpy(), color="black", lw=2.4, marker="s", ms=4)
                 ax.set_title(f"{name} against status quo")
-                ax.set_xticks(years)
-                ax.set_xlabel("year")
+                year_ticks(ax, years, inst.meta, columns=min(len(others), 4))
                 ax.yaxis.set_major_formatter(FuncFormatter(millions))
             subs[1].axes[0].set_ylabel("more (+) or less (-) a year")
             handles.append(matplotlib.lines.Line2D([], [], color="black", lw=2.4, marker="s", ms=4))
@@ -263,7 +280,7 @@ def spend_by_level(plans: dict, inst) -> bytes:
         return png(fig)
 
 
-def need_by_level(plans: dict, levels: list[str] | None = None) -> bytes:
+def need_by_level(plans: dict, levels: list[str] | None = None, meta: dict | None = None) -> bytes:
     """People in need (solid) and in need but not served (dashed) by year: a row per need
     level (one scale across the row, so policies compare at a glance; levels differ in
     size by orders of magnitude, so each has its own scale), a column per policy."""
@@ -294,7 +311,7 @@ def need_by_level(plans: dict, levels: list[str] | None = None) -> bytes:
                     ax.set_title(name)
                 if j == 0:
                     ax.set_ylabel(f"{lv}\n(people)")
-            axes[-1, j].set_xlabel("year")
+            year_ticks(axes[-1, j], years, meta, columns=n)
         for i, lv in enumerate(levels):  # from zero, with room above the highest line in the row
             top = max(float(p.tables["need"].loc[p.tables["need"]["level"] == lv].groupby("year")["need"].sum().max()
                             if (p.tables["need"]["level"] == lv).any() else 0.0) for p in plans.values())

@@ -20,8 +20,9 @@ from pathlib import Path
 import pandas as pd
 
 from ..atomic import atomic_file
-from ..runs.compare import MEASURES
 from . import charts
+from .headline import final_year_sentence, headline, money_note, sweep_sentence
+from .labels import cut_text as cli_cut, cut_words, measure_label, outcome_unit, show, year_label
 from .table import fmt
 
 HAS_PLAN = ("optimal", "time_limit")
@@ -36,33 +37,49 @@ def esc(v) -> str:
 
 # ----------------------------------------------------------------------------- the sweep
 def small_sweep(engine, cuts=DEFAULT_CUTS, models=("salami", "redesign"), mip_rel_gap: float | None = 0.01,
-                verify: bool = True, progress=None) -> pd.DataFrame:
+                verify: bool = True, progress=None, same_money: bool = True) -> pd.DataFrame:
     """Re-solve each model at each cut on one Engine (built once): the outcome-vs-cut data.
 
     `mip_rel_gap` loosens (never tightens) each model's own gap to keep the sweep fast;
     None keeps the models' own settings. An engine's `overrides` (a command line's --gap)
     still win over both. outcome_retained = outcome_gain / the status
-    quo's outcome_gain (no cut)."""
+    quo's outcome_gain (no cut). With salami and redesign among the models and `same_money`,
+    redesign_same_money (the redesign on the money salami used at that cut) is swept too."""
+    from ..runs.compare import same_money as salami_money
     from ..runs.engine import as_spec
 
     base = engine.baseline()
     base_gain = base.summary.get("outcome_gain") if base.status in HAS_PLAN else None
-    rows = []
+    rows, salami = [], {}
+
+    def add(name, cut, p):
+        s = p.summary
+        gain = s.get("outcome_gain")
+        rows.append({"policy": name, "cut": float(cut), "status": p.status, "outcome_gain": gain,
+                     "outcome_retained": (gain / base_gain if gain is not None and base_gain else None),
+                     "outcome_value": s.get("outcome_value"), "discounted_spend": s.get("discounted_spend"),
+                     "overspend": s.get("overspend"), "mip_gap": s.get("mip_gap")})
+        if progress:
+            progress(name, cut)
+
+    specs = {}
     for model in models:
         spec = as_spec(model)
         if mip_rel_gap is not None:
             gap = max(float(mip_rel_gap), float(spec.solver.get("mip_rel_gap", 0.0)))
             spec = replace(spec, solver={**spec.solver, "mip_rel_gap": gap})
+        specs[spec.name] = spec
         for cut in cuts:
             p = engine.run(spec, float(cut), verify=verify)
-            s = p.summary
-            gain = s.get("outcome_gain")
-            rows.append({"policy": spec.name, "cut": float(cut), "status": p.status, "outcome_gain": gain,
-                         "outcome_retained": (gain / base_gain if gain is not None and base_gain else None),
-                         "outcome_value": s.get("outcome_value"), "discounted_spend": s.get("discounted_spend"),
-                         "overspend": s.get("overspend"), "mip_gap": s.get("mip_gap")})
-            if progress:
-                progress(spec.name, cut)
+            if spec.name == "salami" and p.status in HAS_PLAN and p.tables:
+                salami[float(cut)] = p
+            add(spec.name, cut, p)
+    if same_money and "redesign" in specs and salami:
+        for cut in cuts:
+            if float(cut) in salami:
+                p = engine.run(specs["redesign"], float(cut), verify=verify,
+                               extra_money=salami_money(salami[float(cut)]), name="redesign_same_money")
+                add("redesign_same_money", cut, p)
     return pd.DataFrame(rows, columns=SWEEP_COLUMNS)
 
 
@@ -154,6 +171,7 @@ h1{font-size:1.6em;margin:0.2em 0 0.1em}
 h2{font-size:1.2em;margin:1.8em 0 0.4em;border-bottom:2px solid #e4e4e0;padding-bottom:4px}
 h3{font-size:1em;margin:1.2em 0 0.3em}
 .sub{color:#555;margin:0 0 1em}
+.headline{font-size:1.15em;font-weight:600;margin:0.4em 0 0.8em;max-width:60em}
 table{border-collapse:collapse;font-size:0.9em;margin:0.4em 0 0.8em}
 th,td{padding:4px 10px;border-bottom:1px solid #e4e4e0;text-align:left;vertical-align:top}
 td.num,th.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
@@ -200,15 +218,9 @@ def html_table(header: list[str], rows: list[tuple[list[str], list[str]]], num_f
 
 
 def cut_text(cut) -> str:
-    if isinstance(cut, dict):
-        vals = sorted({float(v) for v in cut.values()})
-        if len(vals) == 1:
-            return f"{vals[0]:.0%} every year"
-        return ", ".join(f"year {y}: {float(c):.0%}" for y, c in sorted(cut.items(), key=lambda kv: int(kv[0])))
-    try:
-        return f"{float(cut):.0%} every year"
-    except (TypeError, ValueError):
-        return str(cut)
+    """'a 25% cut phased over four years (--cut 1:0.0625,2:0.125,3:0.1875,4:0.25)'."""
+    words, given = cut_words(cut), cli_cut(cut)
+    return words if words == given or given == "no cut" else f"{words} (--cut {given})"
 
 
 def flagged(plans: dict) -> list[str]:
@@ -233,22 +245,22 @@ def flagged(plans: dict) -> list[str]:
     return out
 
 
-def comparison_html(comparison, levels: list[str]) -> str:
+def comparison_html(comparison, levels: list[str], meta: dict | None = None,
+                    outcome: str = "weighted outcome points") -> str:
     table = comparison.table(levels)
-    keys = {label: key for key, label in MEASURES}
     plans = comparison.plans
-    names = list(table.columns)
+    names = list(table.index)
     header = ["measure"] + [esc(n) + (' <span class="flag">time limit</span>' if plans[n].status == "time_limit"
                                       else "") for n in names]
-    rows, classes = [], []
-    for label in table.index:
-        key = keys.get(label.strip(), label)
+    rows = [([esc("cut")] + [esc(cli_cut(plans[n].summary.get("cut"))) for n in names], [""] * (len(names) + 1))]
+    classes = [""]
+    for key in table.columns:
+        label = measure_label(key, outcome)
         cells, cls = [esc(label.strip())], [""]
         for n in names:
-            v = table.loc[label, n]
-            cells.append(esc(fmt(key, v)))
-            bad = key == "status" and v != "optimal"
-            cls.append("flag" if bad else "")
+            v = table.loc[n, key]
+            cells.append(esc(show(key, v, meta)))
+            cls.append("flag" if key == "status" and v != "optimal" else "")
         rows.append((cells, cls))
         classes.append("sub" if label.startswith(" ") else "")
     ver = [plans[n].summary.get("verified") for n in names]
@@ -266,7 +278,9 @@ def inputs_html(inst, comparison) -> str:
              ("description", esc(" ".join(str(meta.get("description", "")).split())) or "-"),
              ("source", f"<code>{esc(inst.source or '-')}</code>"),
              ("price year", esc(meta.get("price_year", "-"))),
-             ("years", f"{esc(meta.get('base_year', '?'))} base year, {esc(inst.horizon)} years ahead"),
+             ("years", f"{esc(year_label(meta, 1))} to {esc(year_label(meta, inst.horizon))} "
+                       f"({esc(inst.horizon)} years after the base year {esc(meta.get('base_year', '?'))})"),
+             ("outcome unit", esc(outcome_unit(inst))),
              ("discount rate", esc(f"{inst.discount_rate:.2%}")),
              ("need levels", esc(" → ".join(inst.levels)))]
     cut = comparison.cut
@@ -274,7 +288,7 @@ def inputs_html(inst, comparison) -> str:
         if p.summary.get("policy") != "status_quo" and isinstance(p.summary.get("cut"), dict):
             cut = p.summary["cut"]
             break
-    items.append(("budget cut", esc(cut_text(cut)) + " (the status quo runs with no cut)"))
+    items.append(("budget cut", esc(cut_text(cut)) + "; the status quo runs with no cut"))
     if inst.changes:
         items.append(("scenario changes", "<br>".join(esc(c) for c in inst.changes)))
     else:
@@ -335,23 +349,72 @@ def decomposition_table(df: pd.DataFrame, ends: tuple[float, float], pair, money
 
 
 # ----------------------------------------------------------------------------- the report
+def chosen_cut(comparison):
+    """The cut the cut policies ran at (the status quo runs with none)."""
+    for p in comparison.plans.values():
+        if p.summary.get("policy") != "status_quo" and isinstance(p.summary.get("cut"), dict):
+            return p.summary["cut"]
+    return comparison.cut
+
+
+def final_share(cut) -> float | None:
+    """The share a cut reaches (its last year's): where the chosen cut sits on the sweep's axis."""
+    if isinstance(cut, dict):
+        return float(list(dict(sorted(cut.items(), key=lambda kv: int(kv[0]))).values())[-1]) if cut else None
+    try:
+        return float(cut)
+    except (TypeError, ValueError):
+        return None
+
+
+def crisis_spend_sentence(plans: dict, inst) -> str:
+    """Each policy's direct spend on the last need level in the final year, against the status quo's."""
+    plans = charts.with_plan(plans, "units")
+    if not plans:
+        return ""
+    services, level = inst.tables["services"], list(inst.levels)[-1]
+    spend = {}
+    for k, p in plans.items():
+        d = charts.direct_by_level(p, services)
+        spend[k] = (int(d.index.max()), float(d[level].iloc[-1]) if level in d.columns else 0.0)
+    year = max(y for y, _ in spend.values())
+    text = f"Direct spend on {level} services in {year_label(inst.meta, year)}: " + ", ".join(
+        f"{k} {charts.money_short(v, signed=False)}" for k, (_, v) in spend.items()) + "."
+    if "status_quo" in spend:
+        base = spend["status_quo"][1]
+        below = [k for k, (_, v) in spend.items() if k != "status_quo" and v < base - 0.5]
+        above = [k for k, (_, v) in spend.items() if k != "status_quo" and v > base + 0.5]
+        if below:
+            text += f" Below the status quo's: {', '.join(below)}."
+        if above:
+            text += f" Above it: {', '.join(above)}."
+    return text
+
+
 def build_report(inst, comparison, sweep: pd.DataFrame | None = None, attribution: pd.DataFrame | None = None) -> str:
     """A complete, self-contained HTML document for one comparison (see the module doc)."""
     if attribution is not None and not {"lever", "contribution"} <= set(attribution.columns):
         raise ValueError(f"attribution needs columns lever and contribution, got {', '.join(map(str, attribution.columns))}")
     plans = comparison.plans
     levels = list(inst.levels)
+    meta = inst.meta
+    outcome = outcome_unit(inst)
+    cut = chosen_cut(comparison)
     title = f"commissionopt report: {inst.name}"
-    parts = [f"<h1>{esc(title)}</h1>",
-             f'<p class="sub">Salami slicing against whole-system redesign at a budget cut of '
-             f"{esc(cut_text(comparison.cut))}. Money in pounds at {esc(inst.meta.get('price_year', 'the instance'))} "
-             f"prices; discounted at {esc(f'{inst.discount_rate:.2%}')} a year.</p>"]
+    parts = [f"<h1>{esc(title)}</h1>"]
+    key_message = headline(comparison)
+    if key_message:
+        parts.append(f'<p class="headline">{esc(key_message)}</p>')
+    parts.append(f'<p class="sub">Salami slicing against whole-system redesign at {esc(cut_text(cut))}. '
+                 f"Money in pounds at {esc(meta.get('price_year', 'the instance'))} prices; discounted at "
+                 f"{esc(f'{inst.discount_rate:.2%}')} a year. Outcomes in {esc(outcome)}. "
+                 f"{esc(money_note(plans))}</p>")
     notes = flagged(plans)
     if notes:
         parts.append('<div class="notice"><b>Read with care.</b><ul>' + "".join(f"<li>{n}</li>" for n in notes)
                      + "</ul></div>")
     parts.append(section("inputs", "Inputs", inputs_html(inst, comparison)))
-    parts.append(section("comparison", "Comparison", comparison_html(comparison, levels)
+    parts.append(section("comparison", "Comparison", comparison_html(comparison, levels, meta, outcome)
                          + "<p class=\"sub\">Every policy on one accounting. redesign_same_money is the redesign "
                            "given exactly the money salami used, its overspend included. Flagged cells: a plan not "
                            "proven optimal, no plan, or a failed independent check.</p>"))
@@ -359,13 +422,17 @@ def build_report(inst, comparison, sweep: pd.DataFrame | None = None, attributio
     # 1. outcome retained against cut
     if sweep is not None and len(sweep):
         sweep = with_retained(sweep, plans)
-        body = figure(charts.outcome_vs_cut(sweep), "Outcome retained and overspend against the budget cut",
+        final = final_share(cut)
+        body = figure(charts.outcome_vs_cut(sweep, chosen=final),
+                      "Outcome retained and overspend against the budget cut",
                       "<b>How to read it.</b> Left: the outcome gain each policy keeps, as a share of the status "
-                      "quo's gain with no cut (the dashed line, 100%), as the cut deepens. The gap between the "
-                      "lines is what redesign saves that salami slicing loses. Right: the discounted overspend "
-                      "each policy needs to keep statutory duties met; a policy that cannot live within the "
-                      "money shows here first. Hollow markers: the time limit stopped the solve (not proven "
-                      "optimal); x on the axis and a break in the line: no plan at that cut.")
+                      "quo's gain with no cut (the dashed line, 100%), as the cut deepens (each point a cut "
+                      "applied in every year). Right: the discounted overspend each policy needs to keep "
+                      "statutory duties met. Hollow markers: the time limit stopped the solve (not proven "
+                      "optimal); x on the axis and a break in the line: no plan at that cut. "
+                      f"<b>What it shows.</b> {esc(sweep_sentence(sweep, final))} "
+                      + ("redesign_same_money is given, at each cut, exactly the money salami used there."
+                         if "redesign_same_money" in set(sweep["policy"]) else ""))
         body += sweep_table(sweep)
         if "mip_gap" in sweep.columns:
             body += ('<p class="sub">Sweep solves use a looser MIP gap than the comparison to stay quick; the '
@@ -382,15 +449,17 @@ def build_report(inst, comparison, sweep: pd.DataFrame | None = None, attributio
         "it buys (lighter = earlier need, dark red = crisis), with staff, buildings, setup and pooling in grey. "
         "Bottom: the same, each policy against the status quo, year by year; the black line is the total. "
         "Invest-to-save shows as a J-curve: spend on early need and setup rises first, then crisis spend "
-        "falls below the status quo as fewer people reach crisis. Undiscounted pounds.")))
+        "falls below the status quo as fewer people reach crisis. Undiscounted pounds. "
+        f"<b>What it shows.</b> {esc(crisis_spend_sentence(plans, inst))} {esc(money_note(plans))}")))
 
     # 3. need by level over time
     parts.append(section("need-by-level", "Need by level over time", figure(
-        charts.need_by_level(plans, levels), "People in need by level and year, per policy",
+        charts.need_by_level(plans, levels, meta), "People in need by level and year, per policy",
         "<b>How to read it.</b> A column per policy, a row per need level: people in need each year "
         "(solid) and those in need but not served (dashed). Each row has one scale, so the policies compare "
         "across a row; rows have their own scales (levels differ in size). Prevention shows as the "
-        "crisis row growing more slowly, or falling, when earlier need is met.")))
+        "crisis row growing more slowly, or falling, when earlier need is met. "
+        f"<b>What it shows.</b> {esc(final_year_sentence(plans, meta, levels[-1], year_label))}")))
 
     # 4. where the advantage comes from
     if attribution is not None and len(attribution):

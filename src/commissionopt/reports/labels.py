@@ -9,6 +9,8 @@ from __future__ import annotations
 import math
 import re
 
+import pandas as pd
+
 NO_CUT = "no cut"
 POUNDS = "£"
 SHARE = "share"
@@ -162,3 +164,59 @@ def summary_unit(key: str, outcome: str = "weighted outcome points") -> str:
 def with_unit(label: str, unit: str) -> str:
     """A header with its unit: 'direct_spend (£)'; unchanged when there is no unit."""
     return f"{label} ({unit})" if unit else label
+
+
+# ----------------------------------------------------------------------------- measures
+MEASURE_LABELS = {
+    "status": "status",
+    "cut": "cut",
+    "discounted_spend": "discounted spend",
+    "overspend": "overspend against budget, discounted",
+    "overspend_total": "overspend against budget, undiscounted",
+    "overspend_nominal": "overspend against budget, undiscounted",
+    "reserves_drawn": "reserves drawn",
+    "outcome_value": "outcome value",
+    "outcome_none": "outcome with nobody served",
+    "outcome_gain": "outcome gain over no provision",
+    "outcome_per_million": "outcome gain per £m spent",
+    "unmet_person_years": "unmet need",
+    "crisis_need_final_year": "crisis need, final year",
+    "fte_change": "FTE change by the final year",
+    "buildings_closed": "buildings closed",
+    "mechanisms_switched": "mechanisms switched",
+    "payback_year": "payback year",
+    "mip_gap": "MIP gap",
+    "terminal_harm": "harm of need left at the horizon",
+    "terminal_cost": "cost of need left at the horizon",
+}
+# units a label does not repeat: shown by the value's own form (%, 2026-27) or self-evident
+UNSTATED = {SHARE, "financial year", "count", "buildings", "options", ""}
+
+
+def measure_label(key: str, outcome: str = "weighted outcome points") -> str:
+    """'discounted spend (£)', 'outcome value (weighted person-years)', '  unmet need at crisis
+    (person-years)' (indented: a part of the row above)."""
+    if key.startswith("unmet_") and key != "unmet_person_years":
+        return f"  unmet need at {key[len('unmet_'):]} (person-years)"
+    unit = summary_unit(key, outcome)
+    if key == "outcome_per_million":
+        unit = outcome
+    label = MEASURE_LABELS.get(key, key.replace("_", " "))
+    return with_unit(label, "" if unit in UNSTATED else unit)
+
+
+def show(key: str, v, meta: dict | None = None) -> str:
+    """A figure as an analyst reads it: £ with commas, a gap as %, a payback year as 2026-27."""
+    if v is None or (not isinstance(v, (str, dict, list)) and pd.isna(v)):
+        return "-"
+    if isinstance(v, (bool, str)):
+        return str(v)
+    if key == "mip_gap":
+        return f"{v:.2%}"
+    if key == "payback_year":
+        return year_label(meta or {}, int(v))
+    if summary_unit(key) == POUNDS or "£" in key:
+        return f"£{v:,.0f}"
+    if float(v).is_integer():
+        return f"{v:,.0f}"
+    return f"{v:,.1f}" if abs(v) >= 10 else f"{v:,.3f}"

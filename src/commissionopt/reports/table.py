@@ -1,43 +1,39 @@
-"""Terminal tables: numbers an analyst reads at a glance (pounds with commas, flags shown)."""
+"""Terminal tables: numbers an analyst reads at a glance (pounds with commas, units in the
+labels, financial years, flags shown)."""
 from __future__ import annotations
 
 import pandas as pd
 
-from ..runs.compare import MEASURES
 from ..results.plan import Plan
+from ..runs.compare import MEASURES
+from .labels import NO_CUT, cut_text, measure_label, show
 
-MONEY = {"discounted_spend", "overspend", "overspend_total", "terminal_cost", "reserves_drawn"}
-LABELS = dict(MEASURES)
-
-
-def fmt(key: str, v) -> str:
-    if v is None or (isinstance(v, float) and pd.isna(v)):
-        return "-"
-    if isinstance(v, bool) or isinstance(v, str):
-        return str(v)
-    if key == "mip_gap":
-        return f"{v:.2%}"
-    if key in MONEY or "£" in key:
-        return f"£{v:,.0f}"
-    if isinstance(v, int) or float(v).is_integer():
-        return f"{v:,.0f}"
-    return f"{v:,.1f}" if abs(v) >= 10 else f"{v:,.3f}"
+TIMINGS = ("build_seconds", "handoff_seconds", "solve_seconds")
 
 
-def summary_table(plan: Plan) -> str:
-    keys = [k for k, _ in MEASURES] + ["reserves_drawn", "build_seconds", "handoff_seconds", "solve_seconds",
-                                       "variables", "constraints", "integers", "verified"]
-    rows = [(LABELS.get(k, k.replace("_", " ")), fmt(k, plan.summary.get(k))) for k in keys if k in plan.summary]
+def fmt(key: str, v, meta: dict | None = None) -> str:
+    """One figure as shown (see labels.show)."""
+    return show(key, v, meta)
+
+
+def summary_table(plan: Plan, meta: dict | None = None, outcome: str = "weighted outcome points") -> str:
+    keys = list(MEASURES) + ["reserves_drawn", *TIMINGS, "variables", "constraints", "integers", "verified"]
+    rows = [(measure_label(k, outcome), show(k, plan.summary.get(k), meta)) for k in keys if k in plan.summary]
     width = max(len(r[0]) for r in rows)
-    flag = "" if plan.status == "optimal" else f"\n  ** {plan.status}: not proven optimal **" if plan.status == "time_limit" else ""
+    flag = f"\n  ** {plan.status}: not proven optimal **" if plan.status == "time_limit" else ""
     return "\n".join(f"  {label:<{width}}  {value}" for label, value in rows) + flag
 
 
-def comparison_table(table: pd.DataFrame) -> str:
-    """The comparison (rows = measures, columns = policies) with formatted cells."""
-    keys = {label: key for key, label in MEASURES}
-    shown = table.copy().astype(object)
-    for label in shown.index:
-        key = keys.get(label.strip(), label)
-        shown.loc[label] = [fmt(key, v) for v in table.loc[label]]
-    return shown.to_string()
+def comparison_frame(comparison, meta: dict | None = None, outcome: str = "weighted outcome points") -> pd.DataFrame:
+    """The comparison as shown: a row a measure (labelled, with its unit), a column a policy,
+    cells as text; the first row is the cut each policy ran at ('no cut' for the status quo)."""
+    table = comparison.table()
+    shown = {"cut": [cut_text(p.summary.get("cut")) if p.summary.get("cut") is not None else NO_CUT
+                     for p in comparison.plans.values()]}
+    for key in table.columns:
+        shown[measure_label(key, outcome)] = [show(key, v, meta) for v in table[key]]
+    return pd.DataFrame(shown, index=table.index).T.rename_axis(None, axis=1)
+
+
+def comparison_table(comparison, meta: dict | None = None, outcome: str = "weighted outcome points") -> str:
+    return comparison_frame(comparison, meta, outcome).to_string()

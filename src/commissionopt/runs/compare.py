@@ -19,22 +19,12 @@ from .engine import Engine
 
 DEFAULT_MODELS = ("status_quo", "salami", "redesign")
 
-# rows of the comparison table: (summary key, label)
-MEASURES = (
-    ("status", "status"),
-    ("discounted_spend", "discounted spend (£)"),
-    ("overspend", "overspend against budget (£, discounted)"),
-    ("outcome_value", "outcome value"),
-    ("outcome_gain", "outcome gain over no provision"),
-    ("outcome_per_million", "outcome gain per £m"),
-    ("unmet_person_years", "unmet need (person-years)"),
-    ("crisis_need_final_year", "crisis need, final year (people)"),
-    ("fte_change", "FTE change by the final year"),
-    ("buildings_closed", "buildings closed"),
-    ("mechanisms_switched", "mechanisms switched"),
-    ("payback_year", "payback year"),
-    ("mip_gap", "MIP gap"),
-)
+# the comparison's figures (summary keys), in the order shown; unmet need by level follows
+# unmet_person_years as unmet_<level>. Labels and units: reports/labels.py.
+MEASURES = ("status", "discounted_spend", "overspend", "outcome_value", "outcome_gain", "outcome_per_million",
+            "unmet_person_years", "crisis_need_final_year", "fte_change", "buildings_closed", "mechanisms_switched",
+            "payback_year", "mip_gap")
+WHOLE_NUMBERS = ("buildings_closed", "mechanisms_switched", "payback_year")
 
 
 @dataclass
@@ -44,15 +34,29 @@ class Comparison:
     inputs: dict = field(default_factory=dict)
 
     def table(self, levels: list[str] | None = None) -> pd.DataFrame:
-        """One column a policy, one row a measure (unmet need also by level)."""
-        rows = {}
-        for key, label in MEASURES:
-            rows[label] = {name: p.summary.get(key) for name, p in self.plans.items()}
+        """One row a policy (index `policy`), one column a summary figure under its summary key
+        (unmet need by level as `unmet_<level>`, in the order of `levels`, else the plans' own).
+        Numbers are numbers: floats, whole numbers as nullable integers (payback_year is <NA>
+        when there is none); `status` is text. A policy without a plan has <NA> figures."""
+        levels = list(levels) if levels is not None else list(dict.fromkeys(
+            lv for p in self.plans.values() for lv in (p.summary.get("unmet_by_level") or {})))
+        columns = []
+        for key in MEASURES:
+            columns.append(key)
             if key == "unmet_person_years":
-                for lv in levels or []:
-                    rows[f"  unmet need at {lv}"] = {name: (p.summary.get("unmet_by_level") or {}).get(lv)
-                                                     for name, p in self.plans.items()}
-        return pd.DataFrame(rows).T
+                columns += [f"unmet_{lv}" for lv in levels]
+        rows = []
+        for p in self.plans.values():
+            s, by_level = p.summary, p.summary.get("unmet_by_level") or {}
+            row = {k: s.get(k) for k in MEASURES}
+            row.update({f"unmet_{lv}": by_level.get(lv) for lv in levels})
+            row["status"] = p.status
+            rows.append(row)
+        df = pd.DataFrame(rows, columns=columns, index=pd.Index(list(self.plans), name="policy"))
+        for c in columns[1:]:
+            df[c] = pd.to_numeric(df[c], errors="coerce")
+            df[c] = df[c].astype("Int64") if c in WHOLE_NUMBERS else df[c].astype(float)
+        return df
 
 
 def same_money(plan: Plan) -> dict:
