@@ -42,8 +42,32 @@ def jsonable(obj):
     return obj
 
 
+SCHEMA_VERSION = 1  # of every JSON document written (docs/results.md, "JSON"); raised on a breaking change
+
+
+def is_timing(key: str) -> bool:
+    return key.endswith("_seconds")
+
+
 def plan_json(plan: Plan) -> dict:
-    return jsonable({"summary": plan.summary, "inputs": plan.inputs, "violations": plan.violations})
+    """One plan as JSON, the same shape in `solve` and in `compare`'s `policies.<name>`:
+    summary, inputs, violations, and the run's timings apart under `timings` (so everything
+    else is the same, byte for byte, from one run to the next)."""
+    summary = {k: v for k, v in plan.summary.items() if not is_timing(k)}
+    timings = {k: v for k, v in plan.summary.items() if is_timing(k)}
+    return jsonable({"summary": summary, "inputs": plan.inputs, "violations": plan.violations, "timings": timings})
+
+
+def plan_document(plan: Plan) -> dict:
+    """The JSON that `solve` prints and writes as summary.json."""
+    return {"schema_version": SCHEMA_VERSION, **plan_json(plan)}
+
+
+def plan_from_json(doc: dict, tables: dict | None = None) -> Plan:
+    """A Plan back from plan_json's shape (timings returned to the summary)."""
+    summary = {**doc.get("summary", {}), **(doc.get("timings") or {})}
+    return Plan(summary=summary, tables=dict(tables or {}), inputs=doc.get("inputs", {}),
+                violations=list(doc.get("violations", [])))
 
 
 def write_csv_table(df: pd.DataFrame, path: str | Path, force: bool = False) -> Path:
@@ -82,7 +106,7 @@ def plan_files(plan: Plan, workbook: bool = False) -> dict:
     files: dict = {f"{name}.csv": df for name, df in plan.tables.items()}
     if workbook and plan.tables:
         files["plan.xlsx"] = {"summary": summary_frame(plan), **plan.tables}
-    files["summary.json"] = json.dumps(plan_json(plan), indent=2)
+    files["summary.json"] = json.dumps(plan_document(plan), indent=2)
     return files
 
 
@@ -188,9 +212,12 @@ def write_workbook(sheets: dict[str, pd.DataFrame], path: str | Path, force: boo
     return path
 
 
-def summary_frame(plan: Plan) -> pd.DataFrame:
-    rows = [(k, v if not isinstance(v, (dict, list)) else json.dumps(jsonable(v))) for k, v in plan.summary.items()]
-    return pd.DataFrame(rows, columns=["measure", "value"])
+def summary_frame(plan: Plan, outcome: str = "weighted outcome points") -> pd.DataFrame:
+    """The summary as rows of measure, value, unit (a mapping or list as JSON text)."""
+    from .labels import summary_unit
+    rows = [(k, v if not isinstance(v, (dict, list)) else json.dumps(jsonable(v)), summary_unit(k, outcome))
+            for k, v in plan.summary.items()]
+    return pd.DataFrame(rows, columns=["measure", "value", "unit"])
 
 
 def write_plan_workbook(plan: Plan, path: str | Path, force: bool = False) -> Path:
