@@ -24,7 +24,7 @@ def safe_text(df: pd.DataFrame) -> pd.DataFrame:
     """Prefix text cells that start like a formula with an apostrophe (formula injection)."""
     out = df.copy()
     for c in out.columns:
-        if out[c].dtype == object:
+        if out[c].dtype == object or pd.api.types.is_string_dtype(out[c]):  # pandas 3 reads text as `str`
             out[c] = [("'" + v) if isinstance(v, str) and v.startswith(FORMULA_STARTS) else v for v in out[c]]
     return out
 

@@ -26,6 +26,7 @@ KEYS = ("service", "mechanism", "cohort", "level", "stream", "role", "building",
 COLUMNS = ("policy", "scenario", "cut", "table", "year", "financial_year", "measure", "unit", "value") + KEYS
 FORMATS = (".csv", ".parquet")
 NOT_FIGURES = {"year"}  # a coordinate, not a measure
+PRICE_KEYS = {"stream_limit": "stream", "staff_hours": "role", "building_capacity": "building"}
 
 
 def melt(df: pd.DataFrame, table: str, policy: str, scenario: str = "", cut: str = "", meta: dict | None = None,
@@ -41,7 +42,8 @@ def melt(df: pd.DataFrame, table: str, policy: str, scenario: str = "", cut: str
     data = df[ids + values].copy()
     for c in values:
         data[c] = data[c].astype(float)
-    long = data.melt(id_vars=ids, value_vars=values, var_name="measure", value_name="value")
+    long = data.melt(id_vars=ids, value_vars=values, var_name="__measure", value_name="__value")  # a table may
+    long = long.rename(columns={"__measure": "measure", "__value": "value"})                       # have a `value`
     long["unit"] = [(units or {}).get(m) or column_unit(m, outcome) for m in long["measure"]]
     return _frame(long, table, policy, scenario, cut, meta)
 
@@ -90,7 +92,7 @@ def tidy_plan(plan, policy: str | None = None, scenario: str = "", meta: dict | 
             parts.append(_shadow_prices(df, policy, scenario, cut, meta))
         else:
             parts.append(melt(df, name, policy, scenario, cut, meta, outcome))
-    return _concat(parts)
+    return concat(parts)
 
 
 def _shadow_prices(df: pd.DataFrame, policy: str, scenario: str, cut: str, meta: dict | None) -> pd.DataFrame:
@@ -99,13 +101,17 @@ def _shadow_prices(df: pd.DataFrame, policy: str, scenario: str, cut: str, meta:
         return pd.DataFrame(columns=list(COLUMNS))
     long = pd.DataFrame({"measure": df["family"], "key": df["key"].astype(str), "year": df["year"],
                          "value": df["value"].astype(float), "unit": df["unit"].astype(str)})
+    for family, column in PRICE_KEYS.items():  # the key in its own column: a stream, a role, a building
+        rows = long["measure"] == family
+        long.loc[rows, column] = long.loc[rows, "key"]
+        long.loc[rows, "key"] = ""
     return _frame(long, "shadow_prices", policy, scenario, cut, meta)
 
 
 def tidy_plans(plans: dict, scenario: str = "", meta: dict | None = None,
                outcome: str = "weighted outcome points") -> pd.DataFrame:
     """Every figure of every plan of a comparison (or any {name: Plan})."""
-    return _concat([tidy_plan(p, name, scenario, meta, outcome) for name, p in plans.items()])
+    return concat([tidy_plan(p, name, scenario, meta, outcome) for name, p in plans.items()])
 
 
 def tidy_sweep(sweep: pd.DataFrame, scenario: str = "", outcome: str = "weighted outcome points") -> pd.DataFrame:
@@ -117,10 +123,10 @@ def tidy_sweep(sweep: pd.DataFrame, scenario: str = "", outcome: str = "weighted
         units["outcome_retained"] = "share"
         parts.append(melt(figures.reset_index(drop=True), "sweep", str(policy), scenario,
                           cut_text(float(cut)), None, outcome, units))
-    return _concat(parts)
+    return concat(parts)
 
 
-def _concat(parts: list[pd.DataFrame]) -> pd.DataFrame:
+def concat(parts: list[pd.DataFrame]) -> pd.DataFrame:
     parts = [p for p in parts if len(p)]
     if not parts:
         return pd.DataFrame(columns=list(COLUMNS))

@@ -100,15 +100,17 @@ def subset_spec(base: ModelSpec, on: set) -> ModelSpec:
                       f"attribution {name}")
 
 
-def attribute(inst: Instance, cut=0.25, levers=LEVERS, workers: int | None = None, scheduler: str | None = None,
+def attribute(inst: Instance, cut=0.25, levers=LEVERS, workers: int | None = 0, scheduler: str | None = None,
               progress=None, options: SolveOptions | None = None, hold: str = "off",
-              mip_rel_gap: float | None = None, base="redesign", chunk: int | None = None) -> Attribution:
+              mip_rel_gap: float | None = None, base="redesign", chunk: int | None = None,
+              overrides: dict | None = None) -> Attribution:
     """Shapley values of the outcome gain over `levers` at `cut` (see the module docs).
 
     `hold`: how the levers not in `levers` are held ("off": v(empty) is salami; "on": v(all)
     is the redesign). `mip_rel_gap` overrides the gap of `base` (the model whose solver
-    settings every subset uses). `workers`, `scheduler`, `progress` (called once per solve,
-    2^n in all) as in `run_tasks`. Returns an Attribution: `.table` (lever, contribution,
+    settings every subset uses), `overrides` (SolveOptions fields) its other settings.
+    `workers` (0: in this process), `scheduler`, `progress` (called once per solve, 2^n in
+    all) as in `run_tasks`. Returns an Attribution: `.table` (lever, contribution,
     share, overspend_contribution), `.values` (the 2^n subsets), v_empty, v_all, largest_gap.
     Raises NoPlanError if any subset has no verified plan."""
     levers = tuple(levers)
@@ -118,7 +120,7 @@ def attribute(inst: Instance, cut=0.25, levers=LEVERS, workers: int | None = Non
     if hold not in ("off", "on"):
         raise InputError(Problem("--hold", None, None, hold, "off or on (how the levers not attributed are held)"))
     base_spec = as_spec(base)
-    solver = dict(base_spec.solver)
+    solver = {**base_spec.solver, **(overrides or {})}
     if mip_rel_gap is not None:
         solver["mip_rel_gap"] = float(mip_rel_gap)
     base_spec = ModelSpec(name=base_spec.name, solver=solver)

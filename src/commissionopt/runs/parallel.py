@@ -58,6 +58,18 @@ class ParallelRunError(CommissionoptError):
     exit_code = 1
 
 
+MAIN_GUARD = ("worker processes start by importing the script that started them, so a script that solves in "
+              "parallel needs its code under `if __name__ == \"__main__\":`; or pass workers=0 to solve in "
+              "this process")
+
+
+def _starting_a_worker() -> bool:
+    """True while multiprocessing is still starting this process: a spawned worker running
+    the parent's main script again, because that script has no main guard."""
+    import multiprocessing
+    return bool(getattr(multiprocessing.current_process(), "_inheriting", False))
+
+
 @dataclass(frozen=True)
 class Task:
     """One solve: a model (ModelSpec, shipped model name or model file) at one cut.
@@ -225,7 +237,7 @@ def _tick(progress, n: int = 1) -> None:
             progress(1)
 
 
-def run_tasks(inst: Instance | dict, tasks, workers: int | None = None, scheduler: str | None = None,
+def run_tasks(inst: Instance | dict, tasks, workers: int | None = 0, scheduler: str | None = None,
               progress=None, options: SolveOptions | None = None) -> list[dict]:
     """Run every task; one result dict per task, in the order of `tasks`.
 
@@ -233,7 +245,7 @@ def run_tasks(inst: Instance | dict, tasks, workers: int | None = None, schedule
     task asked for), "violations", "inputs", "seconds", "run" {process, engine, engine_built,
     batch, ...}} and "error" if the task raised (its status is then "error").
     `inst`: one Instance, or {key: Instance} with each task naming its `instance`.
-    `workers`: local worker processes (default: one per core); 0 or 1 runs serially here.
+    `workers`: local worker processes; 0 (the default) or 1 runs serially here, None one per core.
     `scheduler`: the address of a running Dask scheduler to use instead of a local cluster.
     `progress`: called as progress(1) once per finished task (e.g. a click bar's update).
     `options`: each Engine's settings, under the model files' own `solver:` (to change a
@@ -250,6 +262,8 @@ def run_tasks(inst: Instance | dict, tasks, workers: int | None = None, schedule
     n = workers if workers is not None else (os.cpu_count() or 1)
     if scheduler is None and (n <= 1 or len(batches) == 1):
         return _run_serial(insts, batches, options, progress, len(tasks))
+    if scheduler is None and _starting_a_worker():  # stop here, before a cluster of clusters
+        raise ParallelRunError(f"a local Dask cluster cannot start from a process that is itself starting: {MAIN_GUARD}")
     try:
         import distributed  # noqa: F401
     except ImportError:  # Dask missing: the same batches, in this process
@@ -296,7 +310,8 @@ def _run_dask(insts: dict, batches: list[_Batch], options: SolveOptions, progres
         if cluster is not None:
             cluster.close()
         where = scheduler or f"a local cluster of {n_workers} workers"
-        raise ParallelRunError(f"could not start or reach the Dask scheduler ({where}): {exc}") from exc
+        hint = f"; {MAIN_GUARD}" if scheduler is None else ""
+        raise ParallelRunError(f"could not start or reach the Dask scheduler ({where}): {exc}{hint}") from exc
 
     run_id = uuid.uuid4().hex
     reported: set = set()

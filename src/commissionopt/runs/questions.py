@@ -68,20 +68,24 @@ def _has_plan(res: dict) -> bool:
     return res is not None and res["summary"].get("status") in Status.HAS_PLAN and "spend" in res.get("tables", {})
 
 
-def answer_questions(inst: Instance, questions, cut=None, model="redesign", workers: int | None = None,
-                     scheduler: str | None = None, progress=None, options=None, mip_rel_gap: float | None = None) -> Answers:
+def answer_questions(inst: Instance, questions, cut=None, model="redesign", workers: int | None = 0,
+                     scheduler: str | None = None, progress=None, options=None, mip_rel_gap: float | None = None,
+                     overrides: dict | None = None) -> Answers:
     """Answer every question (scenario file) against `inst` at `cut`.
 
     `questions`: a folder of question files, one file, or a list of files. A question's own
     `budget_cut` overrides `cut` for that question, and its base is then solved at that cut
     too (the base is solved once per distinct cut). Solves run through `run_tasks` (one
     task per question, each on its own scenario-applied instance; `workers`, `scheduler` as there).
-    `mip_rel_gap` overrides the model's own gap.
+    `mip_rel_gap` overrides the model's own gap, `overrides` (SolveOptions fields) its other
+    solver settings. `workers` 0 (the default) solves in this process.
     Returns Answers(table, plans, settings): the table ranked (docs/questions.md), plans by file.
     A file that does not apply is an InputError naming every problem, before anything is solved.
     """
     files = question_files(questions)
     model = as_spec(model)
+    if overrides:
+        model = replace(model, solver={**model.solver, **overrides})
     if mip_rel_gap is not None:
         model = replace(model, solver={**model.solver, "mip_rel_gap": float(mip_rel_gap)})
     insts: dict = {BASE_KEY: inst}

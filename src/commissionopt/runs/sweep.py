@@ -86,18 +86,34 @@ def chunk_size(n_points: int) -> int:
 
 
 def sweep_tasks(cuts, models=DEFAULT_MODELS, mip_rel_gap: float | None = None, chunk: int | None = None,
-                tables: tuple = ()) -> list[Task]:
-    """The tasks of a sweep, policy by policy, cut by cut, in batches of `chunk` points."""
+                tables: tuple = (), overrides: dict | None = None) -> list[Task]:
+    """The tasks of a sweep, policy by policy, cut by cut, in batches of `chunk` points.
+    `overrides` (SolveOptions fields) beat each model file's `solver:`; `mip_rel_gap` too."""
     cuts = list(cuts)
     chunk = chunk or chunk_size(len(cuts))
+    given = {**(overrides or {}), **({"mip_rel_gap": float(mip_rel_gap)} if mip_rel_gap is not None else {})}
     tasks = []
     for mi, model in enumerate(models):
         spec = as_spec(model)
-        if mip_rel_gap is not None:
-            spec = replace(spec, solver={**spec.solver, "mip_rel_gap": float(mip_rel_gap)})
+        if given:
+            spec = replace(spec, solver={**spec.solver, **given})
         for k, c in enumerate(cuts):
             tasks.append(Task(model=spec, cut=c, tables=tables, batch=("sweep", mi, k // chunk),
                               tag={"policy": spec.name, "cut": c}))
+    return tasks
+
+
+def same_money_tasks(salami: list[dict], redesign, chunk: int) -> list[Task]:
+    """redesign_same_money at each cut where salami has a plan: the redesign given exactly the
+    money salami used there (its overspend included), as compare() does at one cut."""
+    from ..solve.status import Status
+    from .compare import same_money
+    from .parallel import as_plan
+    tasks = []
+    for k, r in enumerate(x for x in salami if x["summary"].get("status") in Status.HAS_PLAN and "streams" in x["tables"]):
+        c = r["tag"]["cut"]
+        tasks.append(Task(model=redesign, cut=c, extra_money=same_money(as_plan(r)), name="redesign_same_money",
+                          batch=("same_money", k // chunk), tag={"policy": "redesign_same_money", "cut": c}))
     return tasks
 
 
@@ -118,14 +134,18 @@ def sweep_table(results: list[dict]) -> pd.DataFrame:
     return df
 
 
-def sweep(inst: Instance, cuts, models=DEFAULT_MODELS, workers: int | None = None, scheduler: str | None = None,
+def sweep(inst: Instance, cuts, models=DEFAULT_MODELS, workers: int | None = 0, scheduler: str | None = None,
           progress=None, options: SolveOptions | None = None, mip_rel_gap: float | None = None,
-          chunk: int | None = None) -> pd.DataFrame:
+          chunk: int | None = None, overrides: dict | None = None, same_money: bool = False) -> pd.DataFrame:
     """Solve each model at each cut; one row a (policy, cut), in the order given.
 
     `cuts`: text for `parse_cuts`, a list of shares (checked the same way), or a list of
     per-year profiles {year: share}. `models`: shipped model names, model files or ModelSpecs.
-    `mip_rel_gap` overrides every model's gap. `chunk`: points per batch (default
+    `mip_rel_gap` overrides every model's gap; `overrides` (SolveOptions fields: time_limit,
+    threads, ...) every model's solver settings. `same_money`: with salami and redesign among
+    the models, add redesign_same_money at each cut (a second round of solves, as each needs
+    salami's result at its cut). `workers` 0 (the default) solves in this process; more starts
+    a local Dask cluster (from a script, under `if __name__ == "__main__":`). `chunk`: points per batch (default
     `chunk_size`, a function of the number of cuts only, so the table does not depend on
     the worker count). `workers`, `scheduler`, `progress` (called once per solve) as in
     `run_tasks`. Columns: COLUMNS; a point that raised, or whose plan failed the independent
@@ -137,8 +157,16 @@ def sweep(inst: Instance, cuts, models=DEFAULT_MODELS, workers: int | None = Non
         cuts = [arguments.cut(c, "cuts") for c in cuts]  # per-year profiles {year: share}
     else:
         cuts = parse_cuts(cuts)
-    tasks = sweep_tasks(cuts, models, mip_rel_gap=mip_rel_gap, chunk=chunk)
+    tasks = sweep_tasks(cuts, models, mip_rel_gap=mip_rel_gap, chunk=chunk, overrides=overrides)
+    pairs = same_money and {"salami", "redesign"} <= {t.tag["policy"] for t in tasks}
+    if pairs:  # salami's streams are what redesign_same_money is given
+        tasks = [replace(t, tables=("streams",)) if t.tag["policy"] == "salami" else t for t in tasks]
     results = run_tasks(inst, tasks, workers=workers, scheduler=scheduler, progress=progress, options=options)
+    if pairs:
+        redesign = next(t.model for t in tasks if t.tag["policy"] == "redesign")
+        more = same_money_tasks([r for r in results if r["tag"]["policy"] == "salami"], redesign,
+                                chunk or chunk_size(len(cuts)))
+        results += run_tasks(inst, more, workers=workers, scheduler=scheduler, progress=progress, options=options)
     df = sweep_table(results)
     df.attrs.update({
         "instance": inst.name,
