@@ -23,12 +23,13 @@ def test_solve_json_reports_the_summary_and_the_inputs():
     r = invoke("solve", TINY, "--cut", "0.1", "--format", "json")
     assert r.exit_code == 0, r.output
     doc = json.loads(r.stdout)
+    assert doc["schema_version"] == 1
     s = doc["summary"]
     assert s["status"] == "optimal" and s["verified"] is True
     for key in ("objective", "discounted_spend", "overspend", "outcome_value", "outcome_per_million",
-                "unmet_person_years", "crisis_need_final_year", "payback_year", "mip_gap",
-                "build_seconds", "solve_seconds"):
+                "unmet_person_years", "crisis_need_final_year", "payback_year", "mip_gap"):
         assert key in s
+    assert {"build_seconds", "solve_seconds"} <= set(doc["timings"])  # timings apart from the results
     assert s["cut"] == {str(y): 0.1 for y in range(1, 6)}
     assert doc["inputs"]["instance"] == "tiny" and doc["inputs"]["model"] == "redesign"
     assert {"pyomo", "highspy", "commissionopt"} <= set(doc["inputs"]["versions"])
@@ -50,7 +51,7 @@ def test_bad_cut_is_bad_input(cut):
 
 def test_out_writes_every_table_and_the_summary_last(tmp_path):
     out = tmp_path / "plan"
-    r = invoke("solve", TINY, "--cut", "0.1", "--out", out, "--format", "xlsx")
+    r = invoke("solve", TINY, "--cut", "0.1", "--out", out, "--xlsx", tmp_path / "plan.xlsx")
     assert r.exit_code == 0, r.output
     names = {"units", "options", "need", "workforce", "buildings", "building_use", "funding", "streams",
              "pooling", "spend", "outcomes", "reserves", "shadow_prices"}
@@ -60,8 +61,8 @@ def test_out_writes_every_table_and_the_summary_last(tmp_path):
     spend = pd.read_csv(out / "spend.csv")
     # the summary's discounted spend, recomputed from the written table
     assert summary["discounted_spend"] == pytest.approx((spend["total"] * spend["discount_factor"]).sum())
-    wb = openpyxl.load_workbook(out / "plan.xlsx", read_only=True)
-    assert {"summary", "units", "need", "spend"} <= set(wb.sheetnames)
+    wb = openpyxl.load_workbook(tmp_path / "plan.xlsx", read_only=True)
+    assert {"Summary", "Inputs", "units", "need", "spend"} <= set(wb.sheetnames)
 
 
 def test_infeasible_run_exits_3_naming_the_duty(tmp_path):
@@ -71,25 +72,27 @@ def test_infeasible_run_exits_3_naming_the_duty(tmp_path):
     services = (folder / "services.csv").read_text().replace("child_protection,children,crisis,child-year,1,100,0,250",
                                                             "child_protection,children,crisis,child-year,1,80,0,80")
     (folder / "services.csv").write_text(services)
-    r = invoke("solve", folder, "--out", tmp_path / "out", "--format", "xlsx")
+    r = invoke("solve", folder, "--out", tmp_path / "out", "--xlsx", tmp_path / "plan.xlsx")
     assert r.exit_code == 3, r.output
     assert "statutory duty for children/crisis in year 1" in r.stderr and "child_protection" in r.stderr
     # --out keeps the status and the conflicts even without a plan; no tables, no workbook
     written = json.loads((tmp_path / "out" / "summary.json").read_text())
     assert written["summary"]["status"] == "infeasible"
     assert any("child_protection" in str(c) for c in written["summary"]["conflicts"])
-    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["summary.json"]
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["instance", "run.json", "summary.json"]
+    assert not (tmp_path / "plan.xlsx").exists()
 
 
-def test_xlsx_without_out_is_refused_before_solving():
-    r = invoke("solve", TINY, "--format", "xlsx")
-    assert r.exit_code == 2 and "give --out DIR" in r.output and "solving" not in r.output
+def test_a_workbook_is_written_with_xlsx_not_a_format():
+    r = invoke("solve", TINY, "--format", "xlsx")  # one convention: --format prints, --xlsx FILE writes
+    assert r.exit_code == 2 and "'xlsx' is not one of 'table', 'csv', 'json'" in r.output
+    assert "solving" not in r.output
 
 
 def test_status_quo_is_labelled_with_the_cut_it_ran_at():
     r = invoke("solve", TINY, "--model", "status_quo", "--cut", "0.25")
     assert r.exit_code == 0, r.output
-    assert "tiny / status_quo / cut 0\n" in r.stdout
+    assert "tiny / status_quo / no cut\n" in r.stdout
     r = invoke("solve", TINY, "--cut", "1:0.05,2:0.05,3:0.2")
     assert "tiny / redesign / cut 1:0.05,3:0.2\n" in r.stdout
 
@@ -121,12 +124,13 @@ def test_compare_json_has_every_policy_on_one_accounting():
     for p in doc["policies"].values():
         for key in ("discounted_spend", "overspend", "outcome_value", "outcome_gain", "outcome_per_million",
                     "unmet_person_years", "crisis_need_final_year"):
-            assert isinstance(p[key], (int, float))
-    pol = doc["policies"]
+            assert isinstance(p["summary"][key], (int, float))
+    pol = {k: p["summary"] for k, p in doc["policies"].items()}
     gap = pol["redesign_same_money"]["mip_gap"] or 0.0
     # given salami's money (its overspend included), the redesign does at least as well
     assert pol["redesign_same_money"]["outcome_gain"] >= pol["salami"]["outcome_gain"] * (1 - gap) - 1e-6
-    assert doc["inputs"]["versions"]["highspy"]
+    assert doc["policies"]["salami"]["inputs"]["versions"]["highspy"]
+    assert doc["policies"]["status_quo"]["inputs"]["cut"] == {str(y): 0.0 for y in range(1, 6)}  # its own inputs
 
 
 def test_compare_table_and_workbook(tmp_path):
@@ -135,8 +139,7 @@ def test_compare_table_and_workbook(tmp_path):
     assert r.exit_code == 0, r.output
     assert "redesign_same_money" in r.stdout and "overspend against budget" in r.stdout
     wb = openpyxl.load_workbook(book, read_only=True)
-    assert "comparison" in wb.sheetnames and any(s.startswith("salami_") for s in wb.sheetnames)
-    assert "service_changes" in wb.sheetnames
+    assert wb.sheetnames[:3] == ["Summary", "Inputs", "units"] and "service_changes" in wb.sheetnames
 
 
 def test_generate_writes_a_valid_instance_the_same_for_the_same_seed(tmp_path):
@@ -186,7 +189,12 @@ def test_sweep_explain_and_questions_verbs(tmp_path):
     assert r.exit_code == 0, r.output
     table = pd.read_csv(tmp_path / "sweep" / "sweep.csv")
     assert sorted(zip(table["policy"], table["cut"])) == [("redesign", 0.0), ("redesign", 0.2),
+                                                           ("redesign_same_money", 0.0), ("redesign_same_money", 0.2),
                                                            ("salami", 0.0), ("salami", 0.2)]
+    by = table.set_index(["policy", "cut"])
+    for c in (0.0, 0.2):  # on salami's money the redesign does at least as well as salami
+        gap = by.loc[("redesign_same_money", c), "mip_gap"]
+        assert by.loc[("redesign_same_money", c), "outcome_gain"] >= by.loc[("salami", c), "outcome_gain"] * (1 - gap) - 1e-6
     assert (tmp_path / "sweep" / "sweep.png").read_bytes()[:4] == b"\x89PNG"
 
     r = invoke("explain", TINY, "--cut", "0.2", "--levers", "early_intervention,mechanisms", "--workers", "1",

@@ -36,7 +36,7 @@ def test_sheet_names_are_safe_short_and_unique():
     assert sheet_names(["comparison"], taken=["Comparison"]) == ["comparison~2"]
 
 
-def test_compare_workbook_keeps_every_policy_s_sheets_and_indexes_them(tmp_path):
+def test_compare_workbook_keeps_every_policy_s_rows(tmp_path):
     # two model files whose names share their first 14 characters, given as paths
     models = []
     for name in ("redesign_variant_alpha", "redesign_variant_beta"):
@@ -44,22 +44,16 @@ def test_compare_workbook_keeps_every_policy_s_sheets_and_indexes_them(tmp_path)
         path.write_text(f"name: {name}\npolicy: optimise\nsolver: {{mip_rel_gap: 0.01}}\n")
         models.append(str(path))
     book = tmp_path / "round.xlsx"
-    r = invoke("compare", TINY, "--cut", "0.1", "--models", ",".join(models), "--xlsx", book)
+    r = invoke("compare", TINY, "--cut", "0.1", "--model", ",".join(models), "--xlsx", book)
     assert r.exit_code == 0, r.output
     wb = openpyxl.load_workbook(book, read_only=True)
-    index = list(wb["index"].iter_rows(min_row=2, values_only=True))
-    assert [c.value for c in next(wb["index"].iter_rows(max_row=1))] == ["sheet", "policy", "table"]
-    policies = {policy for _, policy, _ in index}
-    assert policies == set(models)
-    tables = {policy: {table for _, p, table in index if p == policy} for policy in policies}
-    assert tables[models[0]] == tables[models[1]] and {"units", "spend", "need"} <= tables[models[0]]
-    sheets = [sheet for sheet, _, _ in index]
-    assert len(set(sheets)) == len(sheets) and set(sheets) <= set(wb.sheetnames)
-    # every table of both policies has its own sheet: nothing was overwritten
-    assert len(wb.sheetnames) == len(sheets) + 2  # + comparison + index
-    for sheet, policy, table in index:
-        header = [c.value for c in next(wb[sheet].iter_rows(max_row=1))]
-        assert header and all(isinstance(h, str) for h in header), (sheet, table)
+    assert len(set(s.lower() for s in wb.sheetnames)) == len(wb.sheetnames)
+    # one sheet a table, a `policy` column naming each row's policy: nothing overwritten
+    for table in ("units", "spend", "need"):
+        rows = list(wb[table].iter_rows(values_only=True))
+        assert rows[0][0] == "policy" and all(isinstance(h, str) for h in rows[0])
+        per_policy = {m: sum(1 for r in rows[1:] if r[0] == m) for m in models}
+        assert per_policy[models[0]] == per_policy[models[1]] > 0, table
 
 
 # --- replacing outputs: never without --force, never a mix --------------------------------
@@ -80,9 +74,9 @@ def _infeasible_tiny(tmp_path: Path) -> Path:
 
 def test_out_refuses_a_folder_with_results_and_force_replaces_it_whole(tmp_path):
     out = tmp_path / "O"
-    assert invoke("solve", TINY, "--cut", "0.2", "--out", out, "--format", "xlsx").exit_code == 0
+    assert invoke("solve", TINY, "--cut", "0.2", "--out", out).exit_code == 0
     first = _snapshot(out)
-    assert "units.csv" in first and "plan.xlsx" in first
+    assert "units.csv" in first and "run.json" in first
     bad = _infeasible_tiny(tmp_path)
     r = invoke("solve", bad, "--out", out)
     assert r.exit_code == 1 and str(out) in r.stderr and "--force" in r.stderr
@@ -90,8 +84,8 @@ def test_out_refuses_a_folder_with_results_and_force_replaces_it_whole(tmp_path)
     assert _snapshot(out) == first  # untouched
     r = invoke("solve", bad, "--out", out, "--force")
     assert r.exit_code == 3, r.output
-    # the infeasible run's folder only: no table or workbook of the first run left beside it
-    assert set(_snapshot(out)) == {"summary.json"}
+    # the infeasible run's folder only: no table of the first run left beside it
+    assert {k for k in _snapshot(out) if not k.startswith("instance/")} == {"run.json", "summary.json"}
     assert json.loads((out / "summary.json").read_text())["summary"]["status"] == "infeasible"
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temporaries
 
@@ -121,7 +115,7 @@ def test_compare_out_keeps_model_paths_inside_the_folder(tmp_path):
     out = tmp_path / "round"
     r = invoke("compare", TINY, "--cut", "0.1", "--models", f"status_quo,{model}", "--out", out)
     assert r.exit_code == 0, r.output
-    assert sorted(p.name for p in out.iterdir()) == ["my_model", "status_quo"]
+    assert sorted(p.name for p in out.iterdir()) == ["instance", "my_model", "run.json", "status_quo"]
     assert (out / "my_model" / "summary.json").exists()
     assert sorted(p.name for p in model.parent.iterdir()) == ["my_model.yaml"]  # nothing written beside it
 

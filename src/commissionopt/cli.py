@@ -1,6 +1,15 @@
-"""Command line: parse, call the library, print, exit. No logic of its own."""
+"""Command line: parse, call the library, print, exit. No logic of its own.
+
+One convention across verbs: an instance is a folder, a workbook or a shipped name (`tiny`);
+`--model` names a model (file or shipped name), repeatable or comma-separated; every verb
+that solves takes `--scenario`, `--time-limit`, `--gap` and `--threads`, and those that run
+many independent solves `--workers` and `--scheduler`; results print as `--format
+table|csv|json`, and are written with `--out DIR`, `--xlsx FILE`, `--html FILE`, `--tidy FILE`,
+none of them replaced without `--force`. `--debug` works before or after the verb.
+"""
 from __future__ import annotations
 
+import os
 import signal
 import sys
 import threading
@@ -10,11 +19,33 @@ from pathlib import Path
 import click
 import pandas as pd
 
+from . import __version__
 from .errors import CommissionoptError, InputError
+
+DEBUG = "commissionopt.debug"
+
+
+def _debug(ctx: click.Context, _param, value: bool) -> None:
+    if value:
+        ctx.meta[DEBUG] = True
+
+
+def debug_option() -> click.Option:
+    return click.Option(["--debug"], is_flag=True, expose_value=False, is_eager=True, callback=_debug,
+                        help="Show the full traceback of an error.")
+
+
+class Verb(click.Command):
+    """A verb: takes --debug after its name as well as before it."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.params.append(debug_option())
 
 
 class Commands(click.Group):
     """Turns a library error into one line per problem on stderr and its exit code."""
+    command_class = Verb
 
     def invoke(self, ctx: click.Context):
         try:
@@ -23,7 +54,7 @@ class Commands(click.Group):
         except BrokenPipeError:  # output piped into e.g. `head`, which stopped reading
             sys.exit(1)
         except (CommissionoptError, OSError) as e:
-            if ctx.params.get("debug"):
+            if ctx.meta.get(DEBUG):
                 raise
             report_error(e)
             sys.exit(getattr(e, "exit_code", 1))
@@ -58,20 +89,46 @@ def report_error(e: Exception) -> None:
 
 
 @click.group(cls=Commands)
-@click.option("--debug", is_flag=True, help="Show the full traceback of an error.")
-def main(debug: bool) -> None:
+@click.version_option(__version__, "--version", prog_name="commissionopt", message="%(prog)s %(version)s")
+@click.option("--debug", is_flag=True, callback=_debug, expose_value=False, is_eager=True,
+              help="Show the full traceback of an error.")
+def main() -> None:
     """commissionopt: salami slicing against whole-system redesign, on one accounting."""
 
 
-INSTANCE = click.Path(exists=True, path_type=Path)
+# ----------------------------------------------------------------------------- arguments
+class InstanceArg(click.ParamType):
+    """An instance folder, an .xlsx workbook, or the name of a shipped instance."""
+    name = "instance"
+
+    def convert(self, value, param, ctx):
+        from .shipped import instance_names, instance_path
+        if isinstance(value, Path):
+            return value
+        path = Path(value)
+        if path.exists():
+            return path
+        shipped = instance_path(str(value))
+        if shipped is not None:
+            return shipped
+        self.fail(f"{value!r} is neither an instance folder or .xlsx workbook nor a shipped instance "
+                  f"({', '.join(instance_names()) or 'none found'})", param, ctx)
+
+
+INSTANCE = InstanceArg()
+DEFAULT_INSTANCE = "shire_county"
+DEFAULT_CUT = "1:0.0625,2:0.125,3:0.1875,4:0.25"  # 25% over four years
+FORMATS = click.Choice(["table", "csv", "json"])
+
+
+def _instance(given: Path | None) -> Path:
+    """The instance named, or the shipped default."""
+    return given if given is not None else INSTANCE.convert(DEFAULT_INSTANCE, None, None)
 
 
 def _refuse_overwrite(path: Path, force: bool) -> None:
     if path.exists() and not force:
         raise click.ClickException(f"{path} exists; add --force to replace it")
-
-
-FORCE = click.option("--force", is_flag=True, help="Replace outputs (--out, --xlsx, --html) that exist.")
 
 
 def _free(force: bool, *paths) -> None:
@@ -80,6 +137,12 @@ def _free(force: bool, *paths) -> None:
     for path in paths:
         if path is not None:
             check_free(path, force)
+
+
+def _tidy_path(tidy: Path | None) -> None:
+    if tidy is not None:
+        from .reports.tidy import check_tidy_path
+        check_tidy_path(tidy)
 
 
 def _load(instance: Path, scenarios) -> tuple:
@@ -102,87 +165,26 @@ def _cut(given: str | None, settings: dict, default):
     return parse_cut(default)
 
 
-SCENARIO = click.option("--scenario", "scenarios", multiple=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
-                        help="A what-if scenario file (docs/scenarios.md); may repeat, applied in order.")
+def _models(given: tuple, default: str) -> list[str]:
+    """--model values, each possibly comma-separated, in order."""
+    return [m.strip() for v in (given or (default,)) for m in str(v).split(",") if m.strip()]
 
 
-@main.command()
-@click.argument("instance", type=INSTANCE)
-@SCENARIO
-def validate(instance: Path, scenarios) -> None:
-    """Check an instance (folder or .xlsx), with any scenarios applied, and summarise it."""
-    from .data import summary
-    inst, settings = _load(instance, scenarios)
-    for change in inst.changes:
-        click.echo(f"scenario change: {change}")
-    click.echo(f"Instance {inst.name}: base year {inst.meta['base_year']}, prices {inst.meta['price_year']}, "
-               f"{inst.horizon} years, discount rate {inst.discount_rate:.1%}")
-    click.echo(f"Checks: valid, {len(inst.warnings)} warning(s)")
-    for problem in inst.warnings:
-        click.echo(f"  {problem}")
-    _show("Resource database: money (£/year)", summary.money(inst))
-    _show("Resource database: workforce", summary.workforce(inst))
-    _show("Resource database: buildings by type and owner", summary.buildings(inst))
-    _show("Needs database: people in need in the base year (* statutory)",
-          _mark_statutory(summary.needs(inst), summary.statutory(inst)), index=True)
-    _show("Base-year spend against funding (£/year)", summary.spend_against_funding(inst))
-
-
-@main.command()
-@click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--force", is_flag=True, help="Replace OUT if it exists.")
-def template(out: Path, force: bool) -> None:
-    """Write a blank instance workbook (.xlsx) to fill in."""
-    from .data import write_template
-    if out.suffix.lower() != ".xlsx":
-        raise click.BadParameter("the template is a workbook: give a name ending in .xlsx", param_hint="OUT")
-    _refuse_overwrite(out, force)
-    write_template(out)
-    click.echo(f"wrote {out}")
-
-
-@main.command()
-@click.argument("src", type=INSTANCE)
-@click.argument("dst", type=click.Path(path_type=Path))
-@click.option("--force", is_flag=True, help="Replace DST (a workbook, or the instance files in a folder).")
-def convert(src: Path, dst: Path, force: bool) -> None:
-    """Convert an instance between a folder of CSV files and an .xlsx workbook."""
-    from .data import load_instance, write_instance
-    _refuse_overwrite(dst, force)
-    inst = load_instance(src, validate=False)  # meaning is `validate`'s job; the data must still read
-    write_instance(inst, dst)
-    click.echo(f"wrote {dst}")
-
-
-REPO = Path(__file__).resolve().parents[2]
-DEFAULT_INSTANCE = "instances/shire_county"
-DEFAULT_CUT = "1:0.0625,2:0.125,3:0.1875,4:0.25"  # 25% over four years
-
-
-def _instance_path(given: Path | None) -> Path:
-    """The instance named, or the shipped default (looked for here, then beside the package)."""
-    if given is not None:
-        return given
-    here = Path(DEFAULT_INSTANCE)
-    return here if here.exists() else REPO / DEFAULT_INSTANCE
-
-
-def _cut_text(by_year: dict) -> str:
-    """The cut a plan ran at: one share, or year:share where it changes."""
-    shares = list(by_year.values())
-    if len(set(shares)) <= 1:
-        return f"{shares[0]:g}" if shares else "0"
-    out, last = [], None
-    for y, v in by_year.items():
-        if v != last:
-            out.append(f"{y}:{v:g}")
-            last = v
-    return ",".join(out)
+def _one_model(given: tuple, default: str, verb: str) -> str:
+    names = _models(given, default)
+    if len(names) != 1:
+        raise click.UsageError(f"{verb} runs one model: give one --model (compare runs several)")
+    return names[0]
 
 
 def _solver_overrides(time_limit, gap, threads) -> dict:
     """The solver flags given: they beat the model files' own `solver:` settings."""
     return {k: v for k, v in (("time_limit", time_limit), ("mip_rel_gap", gap), ("threads", threads)) if v is not None}
+
+
+def _workers(workers: int | None) -> int:
+    """--workers, else one per core (the library's own default is 0: in-process)."""
+    return workers if workers is not None else (os.cpu_count() or 1)
 
 
 def _plan_exit(plan) -> None:
@@ -197,199 +199,340 @@ def _plan_exit(plan) -> None:
     if plan.violations:
         raise PlanCheckError(plan.violations)
     if status not in ("optimal", "time_limit"):
-        from .errors import CommissionoptError
         raise CommissionoptError(f"the solver ended with status {status}: {plan.summary.get('solver_message')}")
 
 
-SOLVER_OPTIONS = [
-    click.option("--time-limit", type=float, default=None, help="Seconds per solve (default: the model file's, else 300)."),
-    click.option("--gap", type=float, default=None, help="Relative MIP gap to stop at (default: the model file's, else 0.001)."),
-    click.option("--threads", type=int, default=None, help="HiGHS threads (default 1: deterministic)."),
-]
+# ----------------------------------------------------------------------------- options
+def _options(*decorators):
+    def apply(f):
+        for d in reversed(decorators):
+            f = d(f)
+        return f
+    return apply
 
 
-def solver_options(f):
-    for option in reversed(SOLVER_OPTIONS):
-        f = option(f)
-    return f
+SCENARIO = click.option("--scenario", "scenarios", multiple=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+                        help="A what-if scenario file (docs/scenarios.md); may repeat, applied in order.")
 
 
-@main.command()
-@click.argument("instance", type=INSTANCE)
-@click.option("--model", "model", default="redesign", show_default=True,
-              help="A model file (models/*.yaml) or a shipped model's name.")
-@click.option("--cut", default=None, help="Budget cut: 0.2, or by year 1:0.05,2:0.1,4:0.25 (default: the scenario's, else 0).")
-@SCENARIO
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="Write every result table here (atomically).")
-@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json", "xlsx"]), default="table", show_default=True)
-@solver_options
-@FORCE
-def solve(instance, model, cut, scenarios, out, fmt, time_limit, gap, threads, force):
-    """Solve one instance under one model file at one budget cut."""
-    import json
-
-    from .reports.output import plan_json, write_csv_folder
-    from .reports.table import summary_table
-    from .runs.engine import Engine
-    if fmt == "xlsx" and out is None:
-        raise click.UsageError("--format xlsx writes a workbook: give --out DIR")
-    _free(force, out)
-    inst, settings = _load(instance, scenarios)
-    cut = _cut(cut, settings, "0")
-    click.echo(f"solving {inst.name} with {model} ...", err=True)
-    plan = Engine(inst, overrides=_solver_overrides(time_limit, gap, threads)).run(model, cut)
-    if settings:
-        plan.inputs["scenarios"] = [str(p) for p in settings.get("files", [])]
-    if out is not None:  # summary.json even without a plan: the status and any conflicts
-        write_csv_folder(plan, out, force, workbook=fmt == "xlsx")
-        click.echo(f"wrote {out}", err=True)
-    if fmt == "json":
-        click.echo(json.dumps(plan_json(plan), indent=2))
-    elif fmt == "csv":
-        from .reports.output import summary_frame
-        click.echo(summary_frame(plan).to_csv(index=False), nl=False)
-    elif fmt == "table":
-        click.echo(f"{inst.name} / {plan.summary.get('policy')} / cut {_cut_text(plan.summary['cut'])}"
-                   + (f" / scenario {settings['name']}" if settings else ""))
-        if plan.tables:
-            click.echo(summary_table(plan))
-    _plan_exit(plan)
+def model_option(default: str, help: str):
+    return click.option("--model", "--models", "models", multiple=True, show_default=default,
+                        help=f"{help} A model file or a shipped model's name; repeat it or separate with commas.")
 
 
-@main.command()
-@click.argument("instance", type=INSTANCE, required=False)
-@click.option("--cut", default=None, help=f"Budget cut: 0.25, or by year 1:0.05,2:0.1,4:0.25 (default: the scenario's, else {DEFAULT_CUT}).")
-@SCENARIO
-@click.option("--models", default="status_quo,salami,redesign", show_default=True,
-              help="Comma-separated model files or shipped names.")
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
-@click.option("--xlsx", type=click.Path(dir_okay=False, path_type=Path), help="Also write a workbook with every table.")
-@click.option("--html", type=click.Path(dir_okay=False, path_type=Path),
-              help="Also write a self-contained HTML report with charts (adds a small sweep of cuts).")
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="Write each policy's tables under DIR/POLICY/.")
-@solver_options
-@FORCE
-def compare(instance, cut, scenarios, models, fmt, xlsx, html, out, time_limit, gap, threads, force):
-    """Compare policies on one accounting (default: shire_county, 25% over four years)."""
-    import json
-
-    from .reports.output import jsonable, plan_json, policy_sheets, write_plan_folders, write_workbook
-    from .reports.table import comparison_table
-    from .runs.compare import compare as run_compare
-    from .runs.engine import Engine
-    _free(force, out, xlsx, html)
-    inst, settings = _load(_instance_path(instance), scenarios)
-    cut = _cut(cut, settings, DEFAULT_CUT)
-    names = [m.strip() for m in models.split(",") if m.strip()]
-    click.echo(f"building the model of {inst.name} ...", err=True)
-    engine = Engine(inst, overrides=_solver_overrides(time_limit, gap, threads))
-    total = len(names) + (1 if "salami" in names else 0)
-    with click.progressbar(length=total, label="solving policies", file=sys.stderr) as bar:
-        result = run_compare(inst, cut, names, engine=engine, progress=lambda _: bar.update(1))
-    table = result.table(inst.levels)
-    if fmt == "json":
-        doc = {"instance": inst.name, "source": str(inst.source), "cut": cut, "models": names,
-               "scenario": settings.get("name"), "scenario_changes": list(inst.changes),
-               "policies": {k: plan_json(p)["summary"] for k, p in result.plans.items()},
-               "inputs": next(iter(result.plans.values())).inputs}
-        click.echo(json.dumps(jsonable(doc), indent=2))
-    else:
-        click.echo(f"{inst.name}: cut {cut}")
-        click.echo(comparison_table(table))
-    if out is not None:
-        write_plan_folders(result.plans, out, force)
-        click.echo(f"wrote {out}", err=True)
-    if xlsx is not None:
-        sheets = {"comparison": table.reset_index(names="measure")}
-        if {"salami", "redesign"} <= set(result.plans) and all(
-                result.plans[k].tables for k in ("salami", "redesign")):
-            from .results.changes import service_changes
-            sheets["service_changes"] = service_changes(inst, result.plans["salami"], result.plans["redesign"])
-        sheets.update(policy_sheets(result.plans, taken=sheets))
-        write_workbook(sheets, xlsx, force)
-        click.echo(f"wrote {xlsx}", err=True)
-    if html is not None:
-        from .reports.html import build_report, small_sweep, write_report
-        click.echo("sweeping cuts for the report ...", err=True)
-        write_report(html, build_report(inst, result, small_sweep(engine)), force)
-        click.echo(f"wrote {html}", err=True)
-    for plan in result.plans.values():
-        _plan_exit(plan)
-
-
-PARALLEL = [
+SOLVER = _options(
+    click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), default=None,
+                 help="Seconds per solve (default: the model file's, else 300)."),
+    click.option("--gap", type=click.FloatRange(0, 1), default=None,
+                 help="Relative MIP gap to stop at (default: the model file's, else 0.001)."),
+    click.option("--threads", type=click.IntRange(1), default=None, help="HiGHS threads (default 1: deterministic)."),
+)
+PARALLEL = _options(
     click.option("--workers", type=click.IntRange(0), default=None,
-                 help="Worker processes of the local Dask cluster (default: one per core; 0 or 1: serial)."),
+                 help="Worker processes of the local Dask cluster (default: one per core; 0 or 1: in this process)."),
     click.option("--scheduler", default=None, help="Address of an existing Dask scheduler to use instead."),
-]
+)
+FORMAT = click.option("--format", "fmt", type=FORMATS, default="table", show_default=True,
+                      help="How the results print.")
+FORCE = click.option("--force", is_flag=True, help="Replace outputs (--out, --xlsx, --html, --tidy) that exist.")
 
 
-def parallel_options(f):
-    for option in reversed(PARALLEL):
-        f = option(f)
-    return f
+def out_option(what: str):
+    return click.option("--out", type=click.Path(file_okay=False, path_type=Path), help=what)
+
+
+XLSX = click.option("--xlsx", type=click.Path(dir_okay=False, path_type=Path),
+                    help="Write a workbook: Summary, Inputs, a sheet per result table.")
+HTML = click.option("--html", type=click.Path(dir_okay=False, path_type=Path),
+                    help="Write a self-contained HTML report with charts.")
+TIDY = click.option("--tidy", type=click.Path(dir_okay=False, path_type=Path),
+                    help="Write every figure as one long table (.csv, or .parquet with pyarrow).")
 
 
 def _bar(total: int, label: str):
     return click.progressbar(length=total, label=label, file=sys.stderr)
 
 
+def _print_frame(df: pd.DataFrame, fmt: str) -> None:
+    """A table of results as --format asks: aligned text, CSV or JSON records."""
+    if fmt == "csv":
+        click.echo(df.to_csv(index=False), nl=False)
+    elif fmt == "json":
+        import json
+
+        from .reports.output import SCHEMA_VERSION, jsonable
+        records = df.astype(object).where(df.notna(), None).to_dict(orient="records")
+        click.echo(json.dumps({"schema_version": SCHEMA_VERSION, "rows": jsonable(records)}, indent=2))
+    else:
+        click.echo(df.to_string(index=False, float_format=_number, max_colwidth=60))
+
+
+# ----------------------------------------------------------------------------- instance verbs
 @main.command()
 @click.argument("instance", type=INSTANCE)
-@click.option("--cuts", default="0:0.5:0.05", show_default=True, help="start:stop:step, or a comma list of shares.")
-@click.option("--models", default="salami,redesign", show_default=True, help="Comma-separated model files or names.")
 @SCENARIO
-@click.option("--gap", type=float, default=None, help="Relative MIP gap for every point (default: each model's).")
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="Write sweep.csv and sweep.png here.")
-@parallel_options
+def validate(instance: Path, scenarios) -> None:
+    """Check an instance (folder, .xlsx or shipped name), with any scenarios applied, and summarise it."""
+    from .data import summary
+    from .reports.labels import outcome_unit, year_label
+    inst, settings = _load(instance, scenarios)
+    for change in inst.changes:
+        click.echo(f"scenario change: {change}")
+    click.echo(f"Instance {inst.name}: base year {inst.meta['base_year']}, prices {inst.meta['price_year']}, "
+               f"{inst.horizon} years ({year_label(inst.meta, 1)} to {year_label(inst.meta, inst.horizon)}), "
+               f"discount rate {inst.discount_rate:.1%}, outcomes in {outcome_unit(inst)}")
+    click.echo(f"Checks: valid, {len(inst.warnings)} warning(s)")
+    for problem in inst.warnings:
+        click.echo(f"  {problem}")
+    _show("Resource database: money (£/year)", summary.money(inst))
+    _show("Resource database: workforce", summary.workforce(inst))
+    _show("Resource database: buildings by type and owner", summary.buildings(inst))
+    _show("Needs database: people in need in the base year (* statutory)",
+          _mark_statutory(summary.needs(inst), summary.statutory(inst)), index=True)
+    _show("Base-year spend against funding (£/year)", summary.spend_against_funding(inst))
+
+
+@main.command()
+@click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
 @FORCE
-def sweep(instance, cuts, models, scenarios, gap, out, workers, scheduler, force):
+def template(out: Path, force: bool) -> None:
+    """Write a blank instance workbook (.xlsx) to fill in."""
+    from .data import write_template
+    if out.suffix.lower() != ".xlsx":
+        raise click.BadParameter("the template is a workbook: give a name ending in .xlsx", param_hint="OUT")
+    _refuse_overwrite(out, force)
+    write_template(out)
+    click.echo(f"wrote {out}")
+
+
+@main.command()
+@click.argument("src", type=INSTANCE)
+@click.argument("dst", type=click.Path(path_type=Path))
+@FORCE
+def convert(src: Path, dst: Path, force: bool) -> None:
+    """Convert an instance between a folder of CSV files and an .xlsx workbook."""
+    from .data import load_instance, write_instance
+    _refuse_overwrite(dst, force)
+    inst = load_instance(src, validate=False)  # meaning is `validate`'s job; the data must still read
+    write_instance(inst, dst)
+    click.echo(f"wrote {dst}")
+
+
+# ----------------------------------------------------------------------------- solving verbs
+@main.command()
+@click.argument("instance", type=INSTANCE)
+@model_option("redesign", "The model to solve.")
+@click.option("--cut", default=None, help="Budget cut: 0.2, or by year 1:0.05,2:0.1,4:0.25 (default: the scenario's, else 0).")
+@SCENARIO
+@FORMAT
+@out_option("Write the run here: summary.json, every result table as CSV, the instance as run.")
+@XLSX
+@TIDY
+@SOLVER
+@FORCE
+def solve(instance, models, cut, scenarios, fmt, out, xlsx, tidy, time_limit, gap, threads, force):
+    """Solve one instance under one model at one budget cut."""
+    import json
+
+    from .reports.labels import NO_CUT, cut_text, outcome_unit
+    from .reports.output import plan_document, summary_frame, write_files
+    from .reports.report import report
+    from .reports.saved import run_files
+    from .reports.table import summary_table
+    from .runs.engine import Engine
+    model = _one_model(models, "redesign", "solve")
+    _free(force, out, xlsx, tidy)
+    _tidy_path(tidy)
+    inst, settings = _load(instance, scenarios)
+    cut = _cut(cut, settings, "0")
+    click.echo(f"solving {inst.name} with {model} ...", err=True)
+    plan = Engine(inst, overrides=_solver_overrides(time_limit, gap, threads)).run(model, cut)
+    if settings:
+        plan.inputs["scenarios"] = [str(p) for p in settings.get("files", [])]
+    policy = plan.summary.get("policy", model)
+    if out is not None:  # summary.json even without a plan: the status and any conflicts
+        write_files(run_files("solve", inst, {policy: plan}, scenario=settings.get("name")), out, force)
+        click.echo(f"wrote {out}", err=True)
+    if plan.tables:
+        written = report(inst, plan, xlsx=xlsx, tidy=tidy, scenario=settings.get("name") or "", force=force)
+        for path in written.values():
+            click.echo(f"wrote {path}", err=True)
+    outcome = outcome_unit(inst)
+    if fmt == "json":
+        click.echo(json.dumps(plan_document(plan), indent=2))
+    elif fmt == "csv":
+        click.echo(summary_frame(plan, outcome).to_csv(index=False), nl=False)
+    else:
+        ran = cut_text(plan.summary["cut"])
+        click.echo(f"{inst.name} / {policy} / {ran if ran == NO_CUT else 'cut ' + ran}"
+                   + (f" / scenario {settings['name']}" if settings else ""))
+        if plan.tables:
+            click.echo(summary_table(plan, inst.meta, outcome))
+    _plan_exit(plan)
+
+
+@main.command()
+@click.argument("instance", type=INSTANCE, required=False)
+@model_option("status_quo,salami,redesign", "The policies to compare (redesign_same_money is added beside salami).")
+@click.option("--cut", default=None, help=f"Budget cut: 0.25, or by year 1:0.05,2:0.1,4:0.25 (default: the scenario's, else {DEFAULT_CUT}).")
+@SCENARIO
+@FORMAT
+@out_option("Write the run here (run.json, the instance as run, a folder a policy): `report` and `diff` read it.")
+@XLSX
+@HTML
+@TIDY
+@SOLVER
+@PARALLEL
+@FORCE
+def compare(instance, models, cut, scenarios, fmt, out, xlsx, html, tidy, time_limit, gap, threads, workers,
+            scheduler, force):
+    """Compare policies on one accounting (default: shire_county, 25% over four years).
+
+    The policies are solved in this process on one compiled model; --workers N (N > 1) or
+    --scheduler runs the HTML report's sweep of cuts on Dask (default: in this process)."""
+    import json
+
+    from .reports.headline import headline
+    from .reports.labels import cut_text, outcome_unit
+    from .reports.output import comparison_document, write_files
+    from .reports.report import report
+    from .reports.saved import run_files
+    from .reports.table import comparison_frame
+    from .runs.compare import compare as run_compare
+    from .runs.engine import Engine
+    _free(force, out, xlsx, html, tidy)
+    _tidy_path(tidy)
+    inst, settings = _load(_instance(instance), scenarios)
+    cut = _cut(cut, settings, DEFAULT_CUT)
+    names = _models(models, "status_quo,salami,redesign")
+    overrides = _solver_overrides(time_limit, gap, threads)
+    click.echo(f"building the model of {inst.name} ...", err=True)
+    engine = Engine(inst, overrides=overrides)
+    total = len(names) + (1 if "salami" in names else 0)
+    with _bar(total, "solving policies") as bar:
+        result = run_compare(inst, cut, names, engine=engine, progress=lambda _: bar.update(1))
+    if settings:
+        for plan in result.plans.values():
+            plan.inputs["scenarios"] = [str(p) for p in settings.get("files", [])]
+    key_message = headline(result)
+    outcome = outcome_unit(inst)
+    if fmt == "json":
+        click.echo(json.dumps(comparison_document(result, inst, key_message, settings.get("name")), indent=2))
+    elif fmt == "csv":
+        click.echo(result.table().reset_index().to_csv(index=False), nl=False)
+    else:
+        policy_cut = next((p.summary["cut"] for p in result.plans.values()
+                           if p.summary.get("policy") != "status_quo" and p.summary.get("cut")), cut)
+        click.echo(f"{inst.name}: cut {cut_text(policy_cut)} (the status quo: no cut)"
+                   + (f" / scenario {settings['name']}" if settings else ""))
+        if key_message:
+            click.echo(click.wrap_text(key_message, 100) + "\n")
+        click.echo(comparison_frame(result, inst.meta, outcome).to_string())
+    sweep = None
+    if html is not None:
+        click.echo("sweeping cuts for the report ...", err=True)
+        sweep = _report_sweep(engine, result, workers, scheduler, overrides)
+    if out is not None:
+        write_files(run_files("compare", inst, result.plans, key_message, sweep, settings.get("name")), out, force)
+        click.echo(f"wrote {out}", err=True)
+    written = report(inst, result, html=html, xlsx=xlsx, tidy=tidy, sweep=sweep,
+                     scenario=settings.get("name") or "", force=force)
+    for path in written.values():
+        click.echo(f"wrote {path}", err=True)
+    for plan in result.plans.values():
+        _plan_exit(plan)
+
+
+def _report_sweep(engine, result, workers, scheduler, overrides):
+    """The HTML report's sweep of cuts: warm re-solves on the model compare built, or with
+    --workers N (N > 1) or --scheduler the same points on Dask."""
+    from .reports.html import DEFAULT_CUTS, SWEEP_GAP, small_sweep, with_retained
+    if scheduler is None and (workers is None or workers <= 1):
+        return small_sweep(engine)
+    from .runs.sweep import sweep as run_sweep
+    gap = {} if "mip_rel_gap" in overrides else {"mip_rel_gap": SWEEP_GAP}
+    table = run_sweep(engine.inst, list(DEFAULT_CUTS), ("salami", "redesign"), workers=workers, scheduler=scheduler,
+                      same_money=True, overrides={**overrides, **gap})
+    return with_retained(table, result.plans)
+
+
+@main.command()
+@click.argument("instance", type=INSTANCE)
+@model_option("salami,redesign", "The policies to sweep.")
+@click.option("--cuts", default="0:0.5:0.05", show_default=True, help="start:stop:step, or a comma list of shares.")
+@click.option("--same-money/--no-same-money", default=True, show_default=True,
+              help="With salami and redesign, also sweep redesign_same_money (the redesign on salami's money).")
+@SCENARIO
+@FORMAT
+@out_option("Write sweep.csv and sweep.png here.")
+@TIDY
+@SOLVER
+@PARALLEL
+@FORCE
+def sweep(instance, models, cuts, same_money, scenarios, fmt, out, tidy, time_limit, gap, threads, workers, scheduler,
+          force):
     """Outcome, spend and overspend of each policy at each cut level, solved in parallel."""
+    from .reports.labels import outcome_unit
     from .reports.output import write_files
     from .runs.sweep import parse_cuts, sweep as run_sweep
-    _free(force, out)
+    _free(force, out, tidy)
+    _tidy_path(tidy)
     inst, settings = _load(instance, scenarios)
     if settings.get("budget_cut") is not None:
         click.echo(f"note: the sweep's --cuts replace the scenario's budget_cut {settings['budget_cut']}", err=True)
     points = parse_cuts(cuts)
-    names = [m.strip() for m in models.split(",") if m.strip()]
-    with _bar(len(points) * len(names), "sweeping") as bar:
-        table = run_sweep(inst, points, names, workers=workers, scheduler=scheduler, mip_rel_gap=gap,
-                          progress=lambda *a: bar.update(1))
-    click.echo(table.to_string(index=False, float_format=_number))
-    if out is not None:
-        from .reports.charts import outcome_vs_cut
+    names = _models(models, "salami,redesign")
+    pairs = same_money and {"salami", "redesign"} <= set(names)
+    with _bar(len(points) * (len(names) + pairs), "sweeping") as bar:
+        table = run_sweep(inst, points, names, workers=_workers(workers), scheduler=scheduler, same_money=pairs,
+                          overrides=_solver_overrides(time_limit, gap, threads), progress=lambda *a: bar.update(1))
+    if out is not None or tidy is not None or fmt != "table":
         from .reports.html import with_retained
         from .runs.engine import Engine
         table = with_retained(table, {"status_quo": Engine(inst).run("status_quo")})
+    _print_frame(table, fmt)
+    if out is not None:
+        from .reports.charts import outcome_vs_cut
         write_files({"sweep.csv": table, "sweep.png": outcome_vs_cut(table)}, out, force)
         click.echo(f"wrote {out}", err=True)
+    if tidy is not None:
+        from .reports.tidy import tidy_sweep, write_tidy
+        write_tidy(tidy_sweep(table, settings.get("name") or "", outcome_unit(inst)), tidy, force)
+        click.echo(f"wrote {tidy}", err=True)
 
 
 @main.command()
 @click.argument("instance", type=INSTANCE)
 @click.argument("questions_dir", type=click.Path(exists=True, path_type=Path))
-@click.option("--cut", default=None, help="Budget cut for every question (default 0; a question's own budget_cut overrides).")
-@click.option("--model", default="redesign", show_default=True, help="The model each question is answered under.")
-@click.option("--gap", type=float, default=None, help="Relative MIP gap of every solve (default: the model's).")
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="Write ranked.csv, plans/*.csv and questions.xlsx.")
-@parallel_options
+@model_option("redesign", "The model each question is answered under.")
+@click.option("--cut", default=None, help="Budget cut for every question (default: the scenario's, else 0; "
+                                          "a question's own budget_cut overrides).")
+@SCENARIO
+@FORMAT
+@out_option("Write ranked.csv, plans/*.csv and questions.xlsx.")
+@SOLVER
+@PARALLEL
 @FORCE
-def questions(instance, questions_dir, cut, model, gap, out, workers, scheduler, force):
+def questions(instance, questions_dir, models, cut, scenarios, fmt, out, time_limit, gap, threads, workers, scheduler,
+              force):
     """Answer a bank of commissioning questions (scenario files with a `question:`) and rank them."""
-    from .data import load_instance
-    from .model.index import parse_cut
     from .reports.output import answer_files, write_files
     from .runs.questions import answer_questions, question_files
+    model = _one_model(models, "redesign", "questions")
     _free(force, out)
-    inst = load_instance(instance)
+    inst, settings = _load(instance, scenarios)
+    cut = _cut(cut, settings, "0") if cut is not None or settings.get("budget_cut") is not None else None
     files = question_files(questions_dir)
     with _bar(len(files) + 1, "answering questions") as bar:
-        answers = answer_questions(inst, files, cut=parse_cut(cut) if cut else None, model=model, workers=workers,
-                                   scheduler=scheduler, progress=lambda *a: bar.update(1), mip_rel_gap=gap)
-    shown = [c for c in ("rank", "question", "feasible", "verdict", "outcome_change", "spend_change", "payback_year")
-             if c in answers.table.columns]
-    click.echo(answers.table[shown].to_string(index=False, float_format=_number, max_colwidth=60))
+        answers = answer_questions(inst, files, cut=cut, model=model, workers=_workers(workers), scheduler=scheduler,
+                                   progress=lambda *a: bar.update(1),
+                                   overrides=_solver_overrides(time_limit, gap, threads))
+    if fmt == "table":
+        shown = [c for c in ("rank", "question", "feasible", "verdict", "outcome_change", "spend_change",
+                             "payback_year") if c in answers.table.columns]
+        _print_frame(answers.table[shown], fmt)
+    else:
+        _print_frame(answers.table, fmt)
     if out is not None:
         write_files(answer_files(answers.table, answers.plans), out, force)
         click.echo(f"wrote {out}", err=True)
@@ -398,43 +541,56 @@ def questions(instance, questions_dir, cut, model, gap, out, workers, scheduler,
 @main.command()
 @click.argument("instance", type=INSTANCE, required=False)
 @click.option("--cut", default=None, help=f"Budget cut (default: the scenario's, else {DEFAULT_CUT}).")
-@SCENARIO
 @click.option("--levers", default=None, help="Comma-separated levers to attribute (default: all seven).")
-@click.option("--gap", type=float, default=0.01, show_default=True, help="Relative MIP gap of each subset's solve.")
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="Write attribution.csv, subsets.csv, service_changes.csv, shadow_prices.csv.")
-@parallel_options
+@SCENARIO
+@FORMAT
+@out_option("Write attribution.csv, subsets.csv, service_changes.csv, shadow_prices.csv "
+            "(`report RUN_DIR THIS_DIR` draws the attribution's waterfall).")
+@click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="Seconds per solve (default: the redesign model file's, else 300).")
+@click.option("--gap", type=click.FloatRange(0, 1), default=0.01, show_default=True,
+              help="Relative MIP gap of each subset's solve.")
+@click.option("--threads", type=click.IntRange(1), default=None, help="HiGHS threads (default 1: deterministic).")
+@PARALLEL
 @FORCE
-def explain(instance, cut, scenarios, levers, gap, out, workers, scheduler, force):
+def explain(instance, cut, levers, scenarios, fmt, out, time_limit, gap, threads, workers, scheduler, force):
     """Where the redesign's advantage over salami comes from: Shapley values over the levers,
     and the shadow prices of money, staff hours and building hours in the redesign."""
     from .policies.spec import LEVERS
+    from .reports.labels import cut_text
     from .reports.output import write_files
+    from .results.changes import service_changes
     from .runs.attribution import attribute
     from .runs.engine import Engine
     _free(force, out)
-    inst, settings = _load(_instance_path(instance), scenarios)
+    inst, settings = _load(_instance(instance), scenarios)
     cut = _cut(cut, settings, DEFAULT_CUT)
     chosen = tuple(x.strip() for x in levers.split(",")) if levers else LEVERS
+    overrides = _solver_overrides(time_limit, gap, threads)
     with _bar(2 ** len(chosen), "solving lever subsets") as bar:
-        result = attribute(inst, cut, levers=chosen, workers=workers, scheduler=scheduler, mip_rel_gap=gap,
-                           progress=lambda *a: bar.update(1))
-    top_name = "redesign" if set(chosen) == set(LEVERS) else "salami + " + " + ".join(chosen)
-    click.echo(f"{inst.name}: cut {cut}; outcome gain salami {result.v_empty:,.1f} -> {top_name} {result.v_all:,.1f} "
-               f"(largest MIP gap {result.largest_gap:.2%})")
-    click.echo(result.table.to_string(index=False, float_format=_number))
-    from .results.changes import service_changes
-    engine = Engine(inst, overrides={"mip_rel_gap": gap})  # the same gap as the attribution's solves
+        result = attribute(inst, cut, levers=chosen, workers=_workers(workers), scheduler=scheduler,
+                           overrides=overrides, progress=lambda *a: bar.update(1))
+    engine = Engine(inst, overrides=overrides)  # the same settings as the attribution's solves
     plan, salami = engine.run("redesign", cut), engine.run("salami", cut)
     changes = service_changes(inst, salami, plan) if plan.tables and salami.tables else None
-    if changes is not None:
-        click.echo(f"\nWhat the redesign changed against salami, by service, in year {changes['year'].iloc[0]}")
-        click.echo(changes[["service", "level", "units_baseline", "units_plan", "reason"]].to_string(
-            index=False, float_format=_number, max_colwidth=90))
     prices = plan.tables.get("shadow_prices")
-    if prices is not None and len(prices):
-        top = prices.reindex(prices["value"].abs().sort_values(ascending=False).index).head(15)
-        click.echo("\nShadow prices in the redesign (outcome value of one more unit, largest first)")
-        click.echo(top.to_string(index=False, float_format=lambda v: f"{v:,.6g}"))
+    if fmt != "table":
+        _print_frame(result.table, fmt)
+    else:
+        top_name = "redesign" if set(chosen) == set(LEVERS) else "salami + " + " + ".join(chosen)
+        click.echo(f"{inst.name}: cut {cut_text(plan.summary.get('cut') or cut)}; outcome gain salami "
+                   f"{result.v_empty:,.1f} -> {top_name} {result.v_all:,.1f} (largest MIP gap {result.largest_gap:.2%})")
+        click.echo(result.table.to_string(index=False, float_format=_number))
+        if changes is not None:
+            from .reports.labels import year_label
+            click.echo(f"\nWhat the redesign changed against salami, by service, in "
+                       f"{year_label(inst.meta, int(changes['year'].iloc[0]))}")
+            click.echo(changes[["service", "level", "units_baseline", "units_plan", "reason"]].to_string(
+                index=False, float_format=_number, max_colwidth=90))
+        if prices is not None and len(prices):
+            top = prices.reindex(prices["value"].abs().sort_values(ascending=False).index).head(15)
+            click.echo("\nShadow prices in the redesign (outcome value of one more unit, largest first)")
+            click.echo(top.to_string(index=False, float_format=lambda v: f"{v:,.6g}"))
     if out is not None:
         files = {"attribution.csv": result.table, "subsets.csv": result.values}
         if changes is not None:
@@ -446,6 +602,68 @@ def explain(instance, cut, scenarios, levers, gap, out, workers, scheduler, forc
     _plan_exit(plan)  # the redesign whose changes and prices were shown: exit 3/4/5 as solve does
 
 
+# ----------------------------------------------------------------------------- saved runs
+RUN_DIR = click.Path(exists=True, file_okay=False, path_type=Path)
+
+
+@main.command()
+@click.argument("runs", nargs=-1, required=True, type=RUN_DIR)
+@HTML
+@XLSX
+@TIDY
+@FORCE
+def report(runs, html, xlsx, tidy, force):
+    """Rebuild reports from saved runs (solve --out, compare --out), without solving.
+
+    Several runs are reported side by side (e.g. before and after a scenario); an
+    `explain --out` folder among them adds its lever attribution to the HTML report."""
+    from .reports.report import report as write_reports
+    from .reports.saved import combine, load_run
+    if html is None and xlsx is None and tidy is None:
+        raise click.UsageError("give at least one of --html, --xlsx, --tidy")
+    _free(force, html, xlsx, tidy)
+    _tidy_path(tidy)
+    run = combine([load_run(r) for r in runs])
+    written = write_reports(run.instance, run.comparison, html=html, xlsx=xlsx, tidy=tidy, sweep=run.sweep,
+                            attribution=run.attribution, scenario=run.doc.get("scenario") or "", force=force)
+    for path in written.values():
+        click.echo(f"wrote {path}", err=True)
+
+
+@main.command()
+@click.argument("run_a", type=RUN_DIR)
+@click.argument("run_b", type=RUN_DIR)
+@FORMAT
+@click.option("--all", "show_all", is_flag=True, help="Show every summary figure, not only those that changed.")
+def diff(run_a, run_b, fmt, show_all):
+    """What changed between two saved runs: summary figures, services and mechanisms
+    (final year), and scenario changes, policy by policy."""
+    import json
+
+    from .reports.output import SCHEMA_VERSION, jsonable
+    from .reports.saved import diff_runs, load_run
+    parts = diff_runs(load_run(run_a), load_run(run_b))
+    if not show_all:
+        parts["summary"] = parts["summary"][parts["summary"]["changed"]]
+    if fmt == "json":
+        doc = {"schema_version": SCHEMA_VERSION, "a": str(run_a), "b": str(run_b),
+               **{k: df.astype(object).where(df.notna(), None).to_dict(orient="records") for k, df in parts.items()}}
+        click.echo(json.dumps(jsonable(doc), indent=2))
+        return
+    if fmt == "csv":
+        click.echo(pd.concat([df.assign(part=k) for k, df in parts.items()], ignore_index=True).to_csv(index=False),
+                   nl=False)
+        return
+    click.echo(f"a: {run_a}\nb: {run_b}")
+    titles = {"summary": "Summary figures" + ("" if show_all else " that changed"),
+              "services": "Services whose final-year units changed", "mechanisms": "Options that changed",
+              "inputs": "Scenario changes in one run only"}
+    for k, df in parts.items():
+        click.echo(f"\n{titles[k]}")
+        click.echo("  (none)" if df.empty else df.to_string(index=False, float_format=_number, max_colwidth=80))
+
+
+# ----------------------------------------------------------------------------- scale
 @main.command()
 @click.argument("out", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--services", type=click.IntRange(1), required=True, help="Services per area.")
@@ -453,7 +671,7 @@ def explain(instance, cut, scenarios, levers, gap, out, workers, scheduler, forc
 @click.option("--areas", type=click.IntRange(1), default=1, show_default=True, help="Areas (copies with their own names).")
 @click.option("--mechanisms", type=click.IntRange(1), default=5, show_default=True, help="Options per service.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Same seed, same instance.")
-@click.option("--force", is_flag=True, help="Replace the instance files in OUT.")
+@FORCE
 def generate(out, services, years, areas, mechanisms, seed, force):
     """Write a synthetic instance shaped like shire_county, for scale tests and benchmarks."""
     from .data.generate import generate_instance

@@ -100,18 +100,24 @@ def write_files(files: dict, out: str | Path, force: bool = False) -> Path:
     return Path(out)
 
 
-def plan_files(plan: Plan, workbook: bool = False) -> dict:
-    """A plan's result folder: every table as CSV, plan.xlsx if asked, summary.json (written
-    even without a plan: the status and any conflicts)."""
+def plan_files(plan: Plan) -> dict:
+    """A plan's result folder: every table as CSV, and summary.json (written even without a
+    plan: the status and any conflicts)."""
     files: dict = {f"{name}.csv": df for name, df in plan.tables.items()}
-    if workbook and plan.tables:
-        files["plan.xlsx"] = {"summary": summary_frame(plan), **plan.tables}
     files["summary.json"] = json.dumps(plan_document(plan), indent=2)
     return files
 
 
-def write_csv_folder(plan: Plan, out: str | Path, force: bool = False, workbook: bool = False) -> Path:
-    return write_files(plan_files(plan, workbook), out, force)
+def comparison_document(comparison, inst, headline: str = "", scenario: str | None = None) -> dict:
+    """The JSON that `compare` prints: the instance, the cut the policies ran at (as the
+    command line writes it too), the headline, the scenario, and each policy as plan_json."""
+    from .labels import cut_text, outcome_unit
+    cut = next((p.summary.get("cut") for p in comparison.plans.values() if p.summary.get("policy") != "status_quo"),
+               comparison.cut)
+    return jsonable({"schema_version": SCHEMA_VERSION, "instance": inst.name, "source": str(inst.source or ""),
+                     "headline": headline, "cut": cut, "cut_text": cut_text(cut), "outcome_unit": outcome_unit(inst),
+                     "scenario": scenario, "scenario_changes": list(inst.changes), "models": list(comparison.plans),
+                     "policies": {k: plan_json(p) for k, p in comparison.plans.items()}})
 
 
 UNSAFE_FILE = re.compile(r"[^A-Za-z0-9_.+=@ -]")
@@ -144,15 +150,6 @@ def answer_files(ranked: pd.DataFrame, plans: dict) -> dict:
             "questions.xlsx": {"ranked": ranked, INDEX_SHEET: index, **dict(zip(sheets, plans.values()))}}
 
 
-def write_plan_folders(plans: dict, out: str | Path, force: bool = False) -> Path:
-    """Each plan with tables in its own folder OUT/POLICY/ (policy names made safe), whole."""
-    with_tables = {k: p for k, p in plans.items() if p.tables}
-    files = {f"{folder}/{name}": content
-             for folder, plan in zip(folder_names(with_tables), with_tables.values())
-             for name, content in plan_files(plan).items()}
-    return write_files(files, out, force)
-
-
 # Excel refuses these in a sheet name, and names of more than 31 characters.
 UNSAFE_SHEET = re.compile(r"[\[\]:*?/\\\x00-\x1f]")
 MAX_SHEET = 31
@@ -175,20 +172,6 @@ def sheet_names(labels, width: int = MAX_SHEET, taken=()) -> list[str]:
         taken.add(name.lower())
         out.append(name)
     return out
-
-
-def policy_sheets(plans: dict, taken=()) -> dict[str, pd.DataFrame]:
-    """Every table of every plan, a sheet each named policy_table, and first an index sheet
-    mapping each sheet back to its policy and table (a name may be shortened to fit).
-    `taken`: the workbook's other sheet names."""
-    widest = max((len(t) for p in plans.values() for t in p.tables), default=0)
-    short = dict(zip(plans, sheet_names([Path(k).stem if k.endswith((".yaml", ".yml")) else k for k in plans],
-                                        width=max(MAX_SHEET - 1 - widest, 8))))
-    entries = [(policy, table, df) for policy, p in plans.items() for table, df in p.tables.items()]
-    names = sheet_names([f"{short[policy]}_{table}" for policy, table, _ in entries], taken=[*taken, INDEX_SHEET])
-    index = pd.DataFrame([(n, policy, table) for n, (policy, table, _) in zip(names, entries)],
-                         columns=["sheet", "policy", "table"])
-    return {INDEX_SHEET: index, **{n: df for n, (_, _, df) in zip(names, entries)}}
 
 
 def write_workbook(sheets: dict[str, pd.DataFrame], path: str | Path, force: bool = False) -> Path:
@@ -219,6 +202,3 @@ def summary_frame(plan: Plan, outcome: str = "weighted outcome points") -> pd.Da
             for k, v in plan.summary.items()]
     return pd.DataFrame(rows, columns=["measure", "value", "unit"])
 
-
-def write_plan_workbook(plan: Plan, path: str | Path, force: bool = False) -> Path:
-    return write_workbook({"summary": summary_frame(plan), **plan.tables}, path, force)

@@ -2,8 +2,8 @@
 
 A run folder:
 
-    run.json            schema_version, kind (solve | compare), instance, cut, scenario,
-                        headline, policies {name: folder}, sweep (file name or null)
+    run.json            schema_version, kind (solve | compare), instance and its source, cut,
+                        scenario, headline, policies {name: folder}, sweep (file name or null)
     instance/           the instance as it was run (scenarios applied), so that a run can be
                         re-reported and audited without the original files
     summary.json, *.csv a solve's plan: plan_document's shape and every result table, or
@@ -70,14 +70,14 @@ def instance_files(inst: Instance) -> dict[str, str]:
 
 
 def run_files(kind: str, inst: Instance, plans: dict[str, Plan], headline: str = "", sweep: pd.DataFrame | None = None,
-              scenario: str | None = None, workbook: bool = False) -> dict:
+              scenario: str | None = None) -> dict:
     """Every file of a run folder, {relative name: content} for reports.output.write_files.
     kind "solve": one plan, its files at the top; "compare": a folder a policy."""
     files: dict = {f"{INSTANCE_DIR}/{name}": text for name, text in instance_files(inst).items()}
     if kind == "solve":
         (policy, plan), = plans.items()
         folders = {policy: "."}
-        files.update(plan_files(plan, workbook))
+        files.update(plan_files(plan))
     else:
         with_folder = folder_names(plans)
         folders = dict(zip(plans, with_folder))
@@ -88,9 +88,11 @@ def run_files(kind: str, inst: Instance, plans: dict[str, Plan], headline: str =
     first = next(iter(plans.values()))
     cut = next((p.summary.get("cut") for p in plans.values() if p.summary.get("policy") != "status_quo"),
                first.summary.get("cut"))
-    doc = {"schema_version": SCHEMA_VERSION, "kind": kind, "instance": inst.name, "cut": cut,
+    doc = {"schema_version": SCHEMA_VERSION, "kind": kind, "instance": inst.name, "source": str(inst.source or ""),
+           "cut": cut,
            "cut_text": cut_text(cut), "scenario": scenario, "scenario_changes": list(inst.changes),
-           "headline": headline, "policies": folders, "sweep": SWEEP_FILE if sweep is not None else None}
+           "headline": headline, "policies": folders, "sweep": SWEEP_FILE if sweep is not None else None,
+           "tables": list(dict.fromkeys(t for p in plans.values() for t in p.tables))}
     files[RUN_FILE] = json.dumps(jsonable(doc), indent=2)
     return files
 
@@ -100,14 +102,16 @@ def _bad(path: Path, expected: str) -> InputError:
     return InputError(Problem(str(path), None, None, None, expected))
 
 
-def read_plan(folder: Path) -> Plan:
-    """A plan folder (summary.json and its tables) as a Plan."""
+def read_plan(folder: Path, order: list[str] | None = None) -> Plan:
+    """A plan folder (summary.json and its tables) as a Plan, its tables in `order` (the
+    order they were written in) and then any others by name."""
     try:
         doc = json.loads((folder / PLAN_FILE).read_text(encoding="utf-8"))
     except (OSError, ValueError) as e:
         raise _bad(folder / PLAN_FILE, f"a plan's summary.json written by commissionopt ({e})") from None
-    tables = {p.stem: pd.read_csv(p) for p in sorted(folder.glob("*.csv"))
-              if p.name != SWEEP_FILE and p.stem not in ("service_changes",)}
+    files = {p.stem: p for p in sorted(folder.glob("*.csv")) if p.name != SWEEP_FILE}
+    names = [t for t in order or [] if t in files] + [t for t in files if t not in (order or [])]
+    tables = {t: pd.read_csv(files[t]) for t in names}
     return plan_from_json(doc, tables)
 
 
@@ -138,7 +142,8 @@ def load_run(path: str | Path) -> Run:
     from ..data.load import load_instance
     inst = load_instance(path / INSTANCE_DIR, validate=False)
     inst.changes = list(doc.get("scenario_changes") or [])
-    plans = {name: read_plan(path / folder) for name, folder in (doc.get("policies") or {}).items()}
+    inst.source = Path(doc["source"]) if doc.get("source") else inst.source  # where it was first read from
+    plans = {name: read_plan(path / folder, doc.get("tables")) for name, folder in (doc.get("policies") or {}).items()}
     cut = doc.get("cut")
     cut = cut_by_year(cut) if isinstance(cut, dict) else cut
     sweep = pd.read_csv(path / doc["sweep"]) if doc.get("sweep") else None

@@ -151,13 +151,14 @@ def check_tidy_path(path: str | Path) -> Path:
     return path
 
 
-def write_tidy(frame: pd.DataFrame, path: str | Path) -> Path:
-    """The tidy table as .csv (text cells neutralised) or .parquet, atomically."""
-    from ..data.write import atomic_file
+def write_tidy(frame: pd.DataFrame, path: str | Path, force: bool = False) -> Path:
+    """The tidy table as .csv (text cells neutralised) or .parquet, atomically; an existing
+    file is replaced only with `force`."""
+    from ..atomic import atomic_file
     from .output import write_csv_table
     path = check_tidy_path(path)
     if path.suffix.lower() == ".csv":
-        return write_csv_table(frame, path)
-    with atomic_file(path) as tmp:
+        return write_csv_table(frame, path, force)
+    with atomic_file(path, force) as tmp:
         frame.to_parquet(tmp, index=False)
     return path

@@ -118,9 +118,10 @@ def input_rows(plans: dict, inst) -> pd.DataFrame:
 
 # ----------------------------------------------------------------------------- writing
 def write_run_workbook(path: str | Path, plans: dict, inst, headline: str = "",
-                       extra: dict[str, pd.DataFrame] | None = None) -> Path:
-    """The workbook of a run (see the module doc): one plan or several, on one instance."""
-    from ..data.write import atomic_file
+                       extra: dict[str, pd.DataFrame] | None = None, force: bool = False) -> Path:
+    """The workbook of a run (see the module doc): one plan or several, on one instance.
+    An existing file is replaced only with `force`."""
+    from ..atomic import atomic_file
 
     meta = inst.meta if inst is not None else {}
     outcome = outcome_unit(inst)
@@ -128,7 +129,7 @@ def write_run_workbook(path: str | Path, plans: dict, inst, headline: str = "",
     tables.update(extra or {})
     names = sheet_names([SUMMARY_SHEET, INPUTS_SHEET, *tables])
     path = Path(path)
-    with atomic_file(path) as tmp:
+    with atomic_file(path, force) as tmp:
         with pd.ExcelWriter(tmp, engine="openpyxl") as xw:
             title = f"{getattr(inst, 'name', '')}: {', '.join(plans)}"
             _summary_sheet(xw, names[0], title, headline, summary_rows(plans, meta, outcome))
