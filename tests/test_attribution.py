@@ -95,6 +95,7 @@ def assert_adds_up(att):
     assert sum(phi.values()) == Fraction(att.v_all) - Fraction(att.v_empty)
 
 
+@pytest.mark.slow  # a local Dask cluster
 def test_three_levers_add_up_to_the_gain_from_all_three(tiny, cluster):
     levers = ("reallocate", "early_intervention", "mechanisms")
     ticks = []
@@ -111,6 +112,7 @@ def test_three_levers_add_up_to_the_gain_from_all_three(tiny, cluster):
     assert att.largest_gap == max(att.values["mip_gap"])
 
 
+@pytest.mark.slow  # a local Dask cluster
 def test_a_lever_that_changes_nothing_gets_nothing(tiny, cluster):
     # no stream may be pooled: the pooling lever frees nothing, so every v(S + pooling) = v(S)
     inst = tiny.copy()
@@ -126,6 +128,7 @@ def test_a_lever_that_changes_nothing_gets_nothing(tiny, cluster):
     assert_adds_up(att)
 
 
+@pytest.mark.slow  # a local Dask cluster
 def test_all_seven_levers_in_parallel_add_up_to_redesign_minus_salami(tiny, cluster):
     att = attribute(tiny, CUT, scheduler=cluster)
     assert len(att.values) == 128 and att.values["verified"].all()

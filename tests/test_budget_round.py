@@ -17,6 +17,8 @@ from commissionopt import Engine, load_instance
 from commissionopt.runs.compare import compare
 from commissionopt.solve.highs import SolveOptions
 
+pytestmark = pytest.mark.slow  # three instances at three cuts: the longest tests of the suite
+
 INSTANCES = Path(__file__).resolve().parents[1] / "instances"
 GAP = 0.01
 MONEY_TOL = 1.0  # pounds: the overspend hold gives 1e-6 model units

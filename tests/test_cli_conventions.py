@@ -188,3 +188,15 @@ def test_explains_attribution_reaches_the_html_report(saved, tmp_path):
     assert "Each bar is one lever" in advantage and "accounting decomposition" not in advantage
     assert "early_intervention" in advantage and "no lever free (salami slicing)" in advantage
     shutil.rmtree(why)
+
+
+@pytest.mark.slow
+def test_compare_spreads_the_reports_sweep_over_workers(tmp_path):
+    r = invoke("compare", TINY, "--cut", "0.2", "--workers", "2", "--out", tmp_path / "round",
+               "--html", tmp_path / "round.html")
+    assert r.exit_code == 0, r.output
+    sweep = __import__("pandas").read_csv(tmp_path / "round" / "sweep.csv")
+    assert set(sweep["policy"]) == {"salami", "redesign", "redesign_same_money"}
+    assert sorted(set(sweep["cut"])) == [0.0, 0.1, 0.2, 0.3, 0.4, 0.5]
+    assert sweep["outcome_retained"].notna().all()
+    assert "At 20% (the dotted line" in (tmp_path / "round.html").read_text()

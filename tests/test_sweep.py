@@ -105,6 +105,7 @@ def test_serial_sweep_builds_one_model_and_re_solves_it(serial):
     assert len(df.attrs["processes"]) == 1
 
 
+@pytest.mark.slow  # a local Dask cluster
 def test_two_dask_workers_give_the_identical_table(serial, on_dask):
     a, _ = serial
     b, ticks = on_dask
@@ -113,6 +114,7 @@ def test_two_dask_workers_give_the_identical_table(serial, on_dask):
     pd.testing.assert_frame_equal(a, b, check_exact=True)
 
 
+@pytest.mark.slow  # a local Dask cluster
 def test_each_dask_worker_builds_one_model_and_re_solves_it(on_dask):
     df, _ = on_dask
     procs = df.attrs["processes"]
