@@ -116,6 +116,7 @@ def test_shipped_shire_questions_apply():
     assert question_files(SHIRE_QUESTIONS[0].parent) == SHIRE_QUESTIONS
 
 
+@pytest.mark.slow  # a local Dask cluster
 def test_answers_on_an_existing_cluster_equal_the_serial_ones(answers, tmp_path):
     from commissionopt.runs.parallel import local_cluster
     for name, text in (("a-infeasible", INFEASIBLE), ("b-neutral", NEUTRAL), ("c-helps", HELPS)):

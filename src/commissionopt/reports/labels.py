@@ -188,6 +188,7 @@ MEASURE_LABELS = {
     "mip_gap": "MIP gap",
     "terminal_harm": "harm of need left at the horizon",
     "terminal_cost": "cost of need left at the horizon",
+    "build_seconds": "model build", "handoff_seconds": "hand-off to the solver", "solve_seconds": "solve",
 }
 # units a label does not repeat: shown by the value's own form (%, 2026-27) or self-evident
 UNSTATED = {SHARE, "financial year", "count", "buildings", "options", ""}
