@@ -203,3 +203,21 @@ def test_a_tidy_file_must_be_csv_or_parquet(tmp_path):
     from commissionopt.errors import CommissionoptError
     with pytest.raises(CommissionoptError, match=r"\.csv or \.parquet"):
         write_tidy(pd.DataFrame(columns=list(COLUMNS)), tmp_path / "round.xlsx")
+
+
+def test_a_new_kind_of_result_reaches_every_report_as_extra_tables(tmp_path, tiny, phased):
+    from commissionopt import report
+    bands = pd.DataFrame({"policy": ["salami", "redesign"], "measure": ["outcome_gain"] * 2,
+                          "p10": [380.0, 420.0], "p90": [400.5, 455.25], "overspend": [5.2e6, 3.1e6]})
+    written = report(tiny, phased, html=tmp_path / "r.html", xlsx=tmp_path / "r.xlsx", tidy=tmp_path / "r.csv",
+                     extra={"uncertainty": bands})
+    assert set(written) == {"html", "xlsx", "tidy"}
+    page = (tmp_path / "r.html").read_text(encoding="utf-8")
+    section = page.split('<section id="extra-1">')[1].split("</section>")[0]
+    assert "<h2>uncertainty</h2>" in section and ">455<" in section and "£5,200,000" in section
+    assert "overspend (£)" in section
+    sheet = openpyxl.load_workbook(tmp_path / "r.xlsx")["uncertainty"]
+    assert [c.value for c in sheet[1]][:3] == ["policy", "measure", "p10"] and sheet.cell(3, 4).value == 455.25
+    tidy = pd.read_csv(tmp_path / "r.csv", keep_default_na=False, na_values=[""])
+    rows = tidy[tidy["table"] == "uncertainty"]
+    assert sorted(rows["measure"].unique()) == ["overspend", "p10", "p90"] and len(rows) == 6

@@ -337,6 +337,26 @@ def sweep_table(sweep: pd.DataFrame) -> str:
     return html_table(header, rows)
 
 
+def frame_html(df: pd.DataFrame, outcome: str, max_rows: int = 200) -> str:
+    """Any table of results: headers with their units, numbers right-aligned (£ for money)."""
+    from .labels import POUNDS, column_unit, with_unit
+    units = {c: column_unit(str(c), outcome) for c in df.columns}
+    numeric = {c: pd.api.types.is_numeric_dtype(df[c]) and not pd.api.types.is_bool_dtype(df[c]) for c in df.columns}
+
+    def cell(c, v):
+        if v is None or (not isinstance(v, str) and pd.isna(v)):
+            return "-"
+        if numeric[c]:
+            return f"£{v:,.0f}" if units[c] == POUNDS else f"{v:,.4g}" if abs(v) < 100 else f"{v:,.0f}"
+        return str(v)
+    first = next((i for i, c in enumerate(df.columns) if numeric[c]), len(df.columns))
+    rows = [([esc(cell(c, v)) for c, v in zip(df.columns, r)], [""] * len(df.columns))
+            for r in df.head(max_rows).itertuples(index=False)]
+    note = f'<p class="sub">The first {max_rows} of {len(df)} rows.</p>' if len(df) > max_rows else ""
+    return html_table([esc(with_unit(str(c), units[c] if numeric[c] else "")) for c in df.columns], rows,
+                      num_from=first) + note
+
+
 def decomposition_table(df: pd.DataFrame, ends: tuple[float, float], pair, money: bool) -> str:
     f = (lambda v: fmt("overspend", v)) if money else (lambda v: f"{v:,.1f}")
     sign = (lambda v: ("+" if v >= 0 else "-") + fmt("overspend", abs(v))) if money else (lambda v: f"{v:+,.1f}")
@@ -392,8 +412,10 @@ def crisis_spend_sentence(plans: dict, inst) -> str:
     return text
 
 
-def build_report(inst, comparison, sweep: pd.DataFrame | None = None, attribution: pd.DataFrame | None = None) -> str:
-    """A complete, self-contained HTML document for one comparison (see the module doc)."""
+def build_report(inst, comparison, sweep: pd.DataFrame | None = None, attribution: pd.DataFrame | None = None,
+                 extra: dict[str, pd.DataFrame] | None = None) -> str:
+    """A complete, self-contained HTML document for one comparison (see the module doc).
+    `extra` {title: table}: more results (an uncertainty analysis, say), a section each."""
     if attribution is not None and not {"lever", "contribution"} <= set(attribution.columns):
         raise ValueError(f"attribution needs columns lever and contribution, got {', '.join(map(str, attribution.columns))}")
     plans = comparison.plans
@@ -515,6 +537,8 @@ def build_report(inst, comparison, sweep: pd.DataFrame | None = None, attributio
                      + decomposition_table(dec["spend"], dec["spend_ends"], dec["pair"], True)
                      + decomposition_table(dec["outcome"], dec["outcome_ends"], dec["pair"], False) + "</div>")
     parts.append(section("advantage", "Where the redesign's advantage comes from", body))
+    for i, (title, df) in enumerate((extra or {}).items()):
+        parts.append(section(f"extra-{i + 1}", str(title), frame_html(df, outcome)))
 
     version = ""
     first = next(iter(plans.values()), None)

@@ -47,7 +47,8 @@ def report(inst, result, html: str | Path | None = None, xlsx: str | Path | None
     """Write the reports asked for; returns {"html"|"xlsx"|"tidy": path}. `result`: a
     Comparison or a Plan; `sweep`: small_sweep's or runs.sweep's table (the outcome-against-cut
     chart, a workbook sheet, tidy rows); `attribution`: runs.attribution's table (the
-    waterfall); `extra`: more tables for the workbook and the tidy table; `force`: replace
+    waterfall); `extra`: more tables, a section of the HTML report, a sheet of the workbook and
+    rows of the tidy table each (an uncertainty analysis, say); `force`: replace
     files that exist (else an existing file is an error, before anything is written)."""
     from ..atomic import check_free
     from .headline import headline
@@ -62,7 +63,8 @@ def report(inst, result, html: str | Path | None = None, xlsx: str | Path | None
     written = {}
     if "html" in targets:
         from .html import build_report, write_report
-        written["html"] = write_report(targets["html"], build_report(inst, comparison, sweep, attribution), force)
+        written["html"] = write_report(targets["html"], build_report(inst, comparison, sweep, attribution, extra),
+                                       force)
     if "xlsx" in targets:
         from .xlsx import write_run_workbook
         sheets = {**workbook_extras(inst, comparison, sweep, attribution), **(extra or {})}
