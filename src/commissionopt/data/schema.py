@@ -6,7 +6,7 @@ are a public interface: analysts' files depend on them.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 # Column kinds. "list" is a ';'-separated list of names ('*' = any).
 TEXT, NUMBER, INTEGER, BOOL, LIST = "text", "number", "integer", "bool", "list"

@@ -1,11 +1,15 @@
-"""Money block: funding streams, ring fences, pooling, overheads, reserves, overspend.
+"""Money block: funding streams, ring fences, pooling, staff and overheads, reserves, overspend.
 
 service_funding: each service's direct spend is paid by streams whose scope covers it
-overheads_funding: staff, buildings, setup and pooling costs are paid by overheads streams
+staff_funding: each role's staff, agency and redundancy costs are paid by streams that pay
+               overheads or whose scope covers a service the role works for
+overheads_funding: buildings, setup and pooling costs are paid by overheads streams
 stream_limit: what a stream pays <= its money after the cut + reserves drawn + overspend
 ring_fence: a stream pays outside its own scope only into its pooled scope, once pooled
-reserves: cumulative draws <= opening - minimum reserve (+ capital receipts if flexible)
-`available[f, y]` is a mutable Param: a new cut changes only right-hand sides.
+reserves: cumulative draws <= opening - minimum reserve (+ capital receipts if flexible); draws
+          exist only before the horizon's last year: from year H on a plan lives within its money
+`available[f, y]` is a mutable Param: a new cut changes only right-hand sides. Overspend
+exists only on the streams that can show it (index.overspend_streams).
 """
 from __future__ import annotations
 
@@ -23,12 +27,13 @@ def add_money(m: pyo.ConcreteModel, md: ModelData, cut: dict[int, float]) -> pyo
     pairs = d["fund_pairs"] + d["pooled_pairs"]
     b.FSY = pyo.Set(dimen=3, initialize=[(f, s, y) for f, s in pairs for y in md.years], ordered=True)
     oh = [f for f in md.streams if d["pays_overheads"][f]]
-    b.available = pyo.Param(b.FY, mutable=True, initialize=lambda _, f, y: d["amount"][f] * (
+    b.available = pyo.Param(b.FY, mutable=True, initialize=lambda _, f, y: d["amount"][(f, y)] * (
         1 - (cut[y] if d["subject_to_cut"][f] else 0.0)))
     b.fund = pyo.Var(b.FSY, domain=pyo.NonNegativeReals)
+    b.fund_staff = pyo.Var([(f, r, y) for f, r in d["staff_pairs"] for y in md.years], domain=pyo.NonNegativeReals)
     b.fund_overheads = pyo.Var([(f, y) for f in oh for y in md.years], domain=pyo.NonNegativeReals)
-    b.draw = pyo.Var([(f, y) for f in oh for y in md.years], domain=pyo.NonNegativeReals)
-    b.overspend = pyo.Var(b.FY, domain=pyo.NonNegativeReals)
+    b.draw = pyo.Var([(f, y) for f in oh for y in d["draw_years"]], domain=pyo.NonNegativeReals)
+    b.overspend = pyo.Var([(f, y) for f in d["overspend_streams"] for y in md.years], domain=pyo.NonNegativeReals)
     poolable = [f for f in md.streams if d["poolable"][f]]
     b.pool = pyo.Var(poolable, domain=pyo.Binary)
 
@@ -38,32 +43,41 @@ def add_money(m: pyo.ConcreteModel, md: ModelData, cut: dict[int, float]) -> pyo
     b.service_funding = pyo.Constraint(md.services, md.years, rule=lambda _, s, y: sum(
         b.fund[f, s, y] for f in payers[s]) == m.mechanisms.direct_spend[s, y])
 
+    staff_payers = {r: [f for f, rr in d["staff_pairs"] if rr == r] for r in md.roles}
+    b.staff_funding = pyo.Constraint(m.workforce.RY, rule=lambda _, r, y: sum(
+        b.fund_staff[f, r, y] for f in staff_payers[r]) == m.workforce.role_cost[r, y])
+
     b.pooling_cost = pyo.Expression(md.years, rule=lambda _, y: sum(d["pooling_cost"][f] * b.pool[f] for f in poolable))
-    b.overheads = pyo.Expression(md.years, rule=lambda _, y: m.workforce.cost[y] + m.buildings.cost[y]
-                                 + m.mechanisms.setup_cost[y] + b.pooling_cost[y])
+    b.overheads = pyo.Expression(md.years, rule=lambda _, y: m.buildings.cost[y] + m.mechanisms.setup_cost[y]
+                                 + b.pooling_cost[y])
     b.overheads_funding = pyo.Constraint(md.years, rule=lambda _, y: sum(
         b.fund_overheads[f, y] for f in oh) == b.overheads[y])
 
     paid = {f: [] for f in md.streams}
     for f, s in pairs:
         paid[f].append(s)
+    roles_paid = {f: [r for ff, r in d["staff_pairs"] if ff == f] for f in md.streams}
 
     def limit(_, f, y):
-        spend = sum(b.fund[f, s, y] for s in paid[f])
+        spend = sum(b.fund[f, s, y] for s in paid[f]) + sum(b.fund_staff[f, r, y] for r in roles_paid[f])
         if f in oh:
-            return spend + b.fund_overheads[f, y] - b.draw[f, y] - b.overspend[f, y] <= b.available[f, y]
-        return spend - b.overspend[f, y] <= b.available[f, y]
+            spend += b.fund_overheads[f, y]
+        if (f, y) in b.draw:
+            spend -= b.draw[f, y]
+        if (f, y) in b.overspend:
+            spend -= b.overspend[f, y]
+        return spend <= b.available[f, y]
     b.stream_limit = pyo.Constraint(b.FY, rule=limit)
 
     b.ring_fence = pyo.Constraint([(f, s, y) for f, s in d["pooled_pairs"] for y in md.years],
-                                  rule=lambda _, f, s, y: b.fund[f, s, y] <= d["amount"][f] * b.pool[f])
+                                  rule=lambda _, f, s, y: b.fund[f, s, y] <= d["amount"][(f, y)] * b.pool[f])
 
     def reserves(_, y):
-        drawn = sum(b.draw[f, t] for f in oh for t in md.years if t <= y)
+        drawn = sum(b.draw[f, t] for f in oh for t in d["draw_years"] if t <= y)
         receipts = sum(m.buildings.receipts[t] for t in md.years if t <= y) if d["flexible_receipts"] else 0.0
         return drawn - receipts <= d["reserves_available"]
-    b.reserves = pyo.Constraint(md.years, rule=reserves)
+    b.reserves = pyo.Constraint(d["draw_years"] if oh else [], rule=reserves)
 
     b.spend = pyo.Expression(md.years, rule=lambda _, y: sum(
-        m.mechanisms.direct_spend[s, y] for s in md.services) + b.overheads[y])
+        m.mechanisms.direct_spend[s, y] for s in md.services) + m.workforce.cost[y] + b.overheads[y])
     return b

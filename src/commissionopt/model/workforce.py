@@ -3,6 +3,7 @@
 staff_hours: in-house hours needed <= hours_per_fte * fte + agency hours
 fte_balance: fte[y] = fte[y-1] + hire[y] - release[y], fte[0] = fte_base
 hire_limit / release_limit / agency_limit are the variables' bounds.
+role_cost: staff, agency and redundancy costs of a role in a year (the money block says who pays them).
 """
 from __future__ import annotations
 
@@ -39,7 +40,8 @@ def add_workforce(m: pyo.ConcreteModel, md: ModelData) -> pyo.Block:
         return b.fte[r, y] == prev + b.hire[r, y] - b.release[r, y]
     b.fte_balance = pyo.Constraint(b.RY, rule=balance)
 
-    b.cost = pyo.Expression(md.years, rule=lambda _, y: sum(
+    b.role_cost = pyo.Expression(b.RY, rule=lambda _, r, y: (
         d["cost_per_fte"][r] * b.fte[r, y] + d["agency_cost_per_hour"][r] * b.agency[r, y]
-        + d["redundancy_cost"][r] * b.release[r, y] for r in md.roles))
+        + d["redundancy_cost"][r] * b.release[r, y]))
+    b.cost = pyo.Expression(md.years, rule=lambda _, y: sum(b.role_cost[r, y] for r in md.roles))
     return b

@@ -50,15 +50,14 @@ def salami_fte(md: ModelData, r: str, cut: dict[int, float], hire: bool = True) 
 
 
 # ---- the saving and what things cost in the base year (model money units) -----------------
-def cut_money(md: ModelData) -> float:
-    """Base money a year of the streams subject to the cut."""
-    return sum(md.amount[f] for f in md.streams if md.subject_to_cut[f])
+def cut_money(md: ModelData, y: int = 1) -> float:
+    """Money in year y (before any cut) of the streams subject to the cut."""
+    return sum(md.amount[(f, y)] for f in md.streams if md.subject_to_cut[f])
 
 
 def money_saving(md: ModelData, cut: dict[int, float]) -> dict[int, float]:
-    """The saving each year's cut asks for: cut_y x the base money of the streams it applies to."""
-    m = cut_money(md)
-    return {y: cut[y] * m for y in md.years}
+    """The saving each year's cut asks for: cut_y x that year's money of the streams it applies to."""
+    return {y: cut[y] * cut_money(md, y) for y in md.years}
 
 
 def staff_cost_per_unit(md: ModelData, o) -> float:
@@ -70,7 +69,7 @@ def full_unit_cost(md: ModelData, s: str) -> float:
     """What a unit of service s costs as delivered in the base year: the current option's unit
     price (transaction costs included) plus the staff it uses."""
     o = md.current_of[s]
-    return md.unit_price[o] + staff_cost_per_unit(md, o)
+    return md.base_price[o] + staff_cost_per_unit(md, o)
 
 
 def staff_cost(md: ModelData, roles) -> float:
@@ -141,7 +140,7 @@ def withdrawn_share(md: ModelData, units: dict[tuple, float]) -> dict[str, dict[
 
 def external_base_spend(md: ModelData) -> float:
     """Base-year direct spend on services whose current option is not in-house (model prices)."""
-    return sum(md.base_units[s] * md.unit_price[md.current_of[s]] for s in md.services
+    return sum(md.base_units[s] * md.base_price[md.current_of[s]] for s in md.services
                if not is_in_house(md, md.current_of[s]))
 
 
@@ -150,9 +149,8 @@ def squeeze_slice(md: ModelData, cut: dict[int, float], price_cut: float) -> dic
 
     The model is built on the squeezed prices, so the saving is price_cut / (1 - price_cut)
     times the external base spend at those prices (= price_cut times it at the old ones)."""
-    m = cut_money(md)
     found = price_cut / (1 - price_cut) * external_base_spend(md)
-    return {y: (max(0.0, cut[y] - found / m) if m > 0 else cut[y]) for y in md.years}
+    return {y: (max(0.0, cut[y] - found / cut_money(md, y)) if cut_money(md, y) > 0 else cut[y]) for y in md.years}
 
 
 def back_office_roles(md: ModelData, tags) -> list[str]:
@@ -167,10 +165,22 @@ def staff_left(md: ModelData, s: str, path: dict[str, dict[int, float]], y: int)
     return min(shares, default=1.0)
 
 
-def sliced(md: ModelData, s: str, c: float) -> tuple[float, float]:
-    """The salami bounds at share c: the cut units, and for a statutory service no ceiling."""
-    lo = min(md.max_units[s], (1 - c) * md.base_units[s])
-    return lo, (md.max_units[s] if md.statutory_service[s] else lo)
+def paced(md: ModelData, s: str, target: dict[int, float]) -> dict[int, float]:
+    """A rule's units for a service, year by year, as near its target as the pace allows: within
+    min_units and max_units, changing at most max_growth (with ramp_units) and at most the
+    smaller of max_decline and the current option's exit_rate of last year's units."""
+    g = md.max_growth[s]
+    falls = [v for v in (md.max_decline[s], md.exit_rate.get(md.current_of[s])) if v is not None]
+    fall = min(falls) if falls else None
+    out, prev = {}, md.base_units[s]
+    for y in md.years:
+        u = min(max(target[y], md.min_units[s]), md.max_units[s])
+        if g is not None:
+            u = min(u, (1 + g) * prev + g * md.ramp_units[s])
+        if fall is not None:
+            u = max(u, (1 - fall) * prev)
+        out[y] = prev = u
+    return out
 
 
 def apply_policy(m, md: ModelData, spec: ModelSpec, cut: dict[int, float], levels: list[str]) -> list:
@@ -187,27 +197,24 @@ def apply_policy(m, md: ModelData, spec: ModelSpec, cut: dict[int, float], level
     fixed = [s for s in md.services if not free[s]]
     saving = money_saving(md, cut)
 
-    # units[(s, y)] = (policy_min, policy_max) of each service the policy fixes;
-    # role_cut[r][y] = the FTE share each role's floor is cut by; hire = whether hiring is allowed
-    units, hire = {}, True
+    # target[s][y] = the units the rule gives each service it fixes (statutory services may
+    # serve more where their duty needs it); role_cut[r][y] = the FTE share each role's floor
+    # is cut by; hire = whether hiring is allowed
+    base = {s: {y: md.base_units[s] for y in years} for s in fixed}
+    target, hire = {}, True
     if spec.policy == "thresholds":
         below = statutory_threshold(md, levels)
         candidates = [s for s in fixed if not md.statutory_service[s] and cut_streams_pay(md, s)
                       and md.level_rank[md.service_need[s]] < below]
         left = threshold_units(md, saving, candidates)
-        for s in fixed:
-            for y in years:
-                if (s, y) in left:
-                    units[(s, y)] = (min(md.max_units[s], left[(s, y)]),) * 2
-                else:
-                    units[(s, y)] = sliced(md, s, 0.0)
+        target = {s: ({y: left[(s, y)] for y in years} if s in candidates else base[s]) for s in fixed}
         role_cut = withdrawn_share(md, left)
     elif spec.policy == "procurement_squeeze":
         c2 = squeeze_slice(md, cut, spec.rule["price_cut"])
-        units = {(s, y): sliced(md, s, c2[y]) for s in fixed for y in years}
+        target = {s: {y: (1 - c2[y]) * md.base_units[s] for y in years} for s in fixed}
         role_cut = {r: c2 for r in md.roles}
     elif spec.policy == "back_office":
-        units = {(s, y): sliced(md, s, 0.0) for s in fixed for y in years}
+        target = base
         office = back_office_roles(md, spec.rule["role_tags"])
         share = share_of_cost(md, saving, staff_cost(md, office))
         role_cut = {r: (share if r in office else zero) for r in md.roles}
@@ -216,22 +223,21 @@ def apply_policy(m, md: ModelData, spec: ModelSpec, cut: dict[int, float], level
         role_cut = {r: share for r in md.roles}
         hire = False
         path = {r: salami_fte(md, r, share, hire=False) for r in md.roles}
-        for s in fixed:
-            for y in years:
-                units[(s, y)] = sliced(md, s, 0.0)
-                if not md.statutory_service[s]:  # delivered with the staff the freeze leaves
-                    units[(s, y)] = (min(md.max_units[s], staff_left(md, s, path, y) * md.base_units[s]),) * 2
+        target = {s: (base[s] if md.statutory_service[s] else  # delivered with the staff the freeze leaves
+                      {y: staff_left(md, s, path, y) * md.base_units[s] for y in years}) for s in fixed}
     else:  # optimise (levers off), salami, status_quo
-        units = {(s, y): sliced(md, s, cut[y]) for s in fixed for y in years}
+        target = {s: {y: (1 - cut[y]) * md.base_units[s] for y in years} for s in fixed}
         role_cut = {r: cut for r in md.roles}
 
     for s in md.services:
+        units = paced(md, s, target[s]) if s in target else None
         for y in years:
-            lo, hi = units.get((s, y), (0.0, md.max_units[s]))
-            mech.policy_min[s, y] = lo
-            mech.policy_max[s, y] = hi
-            if free[s]:  # idle capacity exists only where a fixed policy pays for it
-                bounds.append((mech.idle[s, y], 0, 0))
+            if units is None:  # a freed service: the model decides
+                mech.policy_min[s, y], mech.policy_max[s, y] = 0.0, md.max_units[s]
+                continue
+            mech.policy_min[s, y] = mech.policy_max[s, y] = units[y]
+            if md.statutory_service[s]:  # more only where its duty needs it (charged in the first objective)
+                bounds.append((mech.above[s, y], 0, max(0.0, md.max_units[s] - units[y])))
     if not lv["mechanisms"]:
         for o in mech.adopt:
             bounds.append((mech.adopt[o], 0, 0))

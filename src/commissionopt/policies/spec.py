@@ -112,6 +112,17 @@ def _rule(raw: object, policy: str, file: str, problems: list) -> dict:
     return out
 
 
+def _highs_options(raw: object, file: str, problems: list) -> dict:
+    """`solver: {highs: {name: value}}`: any HiGHS option, checked by HiGHS itself."""
+    if not isinstance(raw, dict):
+        problems.append(Problem(file, None, "solver.highs", raw, "a mapping of HiGHS option names to values"))
+        return {}
+    from ..solve.highs import highs_option_problems
+    for name, value, expected in highs_option_problems(raw):
+        problems.append(Problem(file, None, f"solver.highs.{name}", value, expected))
+    return dict(raw)
+
+
 def parse_spec(raw: object, file: str = "model") -> ModelSpec:
     """A ModelSpec from a mapping; every unknown key or bad value is an error naming it."""
     problems = []
@@ -143,8 +154,12 @@ def parse_spec(raw: object, file: str = "model") -> ModelSpec:
             levers[k] = v
     solver = {}
     for k, v in (raw.get("solver") or {}).items():
+        if k == "highs":
+            solver[k] = _highs_options(v, file, problems)
+            continue
         if k not in SOLVER_KEYS:
-            problems.append(Problem(file, None, f"solver.{k}", k, f"a known solver option ({', '.join(SOLVER_KEYS)})"))
+            problems.append(Problem(file, None, f"solver.{k}", k,
+                                    f"a known solver option ({', '.join(SOLVER_KEYS)}, or highs: any HiGHS option)"))
             continue
         try:
             solver[k] = SOLVER_KEYS[k](v)

@@ -24,9 +24,12 @@ def extract_tables(m, md: ModelData, session, values) -> dict[str, pd.DataFrame]
                          columns=["service", "mechanism", "year", "units"])
     o_keys = list(zip(units["service"], units["mechanism"]))
     idle = _vals(session, m.mechanisms.idle, values)
+    beyond = _vals(session, m.mechanisms.beyond, values)
     units["idle_units"] = [idle[(o[0], y)] if d["current"][o] else 0.0 for o, y in zip(o_keys, units["year"])]
+    units["units_beyond_full_effect"] = [beyond.get((*o, y), 0.0) for o, y in zip(o_keys, units["year"])]
     units["people_served"] = [d["served_per_unit"][o] * u for o, u in zip(o_keys, units["units"])]
-    units["direct_spend"] = [d["unit_price"][o] * S * (u + i) for o, u, i in zip(o_keys, units["units"], units["idle_units"])]
+    units["direct_spend"] = [d["unit_price"][(*o, y)] * S * (u + i)
+                             for o, y, u, i in zip(o_keys, units["year"], units["units"], units["idle_units"])]
 
     used = units.groupby(["service", "mechanism"])["units"].sum()
     options = pd.DataFrame([(s, mm, bool(d["current"][(s, mm)]),
@@ -62,10 +65,11 @@ def extract_tables(m, md: ModelData, session, values) -> dict[str, pd.DataFrame]
                                 columns=["service", "building", "year", "hours"])
     used = building_use.groupby(["building", "year"])["hours"].sum()
     rows = []
+    H = md.horizon
     for b in md.buildings:
         prev = 1
         for y in Y:
-            o = round(op[(b, y)])
+            o = round(op[(b, min(y, H))])  # after the horizon, as chosen by then
             closed = max(0, prev - o)
             rows.append((b, y, o, used.get((b, y), 0.0), extra[(b, y)], o * d["fixed_cost"][b] * S,
                          used.get((b, y), 0.0) * d["cost_per_hour"][b] * S, extra[(b, y)] * d["extended_cost_per_hour"][b] * S,
@@ -75,14 +79,16 @@ def extract_tables(m, md: ModelData, session, values) -> dict[str, pd.DataFrame]
                                             "hours_cost", "extended_cost", "closure_cost", "capital_receipt"])
 
     mo = m.money
-    fund, fund_oh, draw, over = (_vals(session, c, values) for c in (mo.fund, mo.fund_overheads, mo.draw, mo.overspend))
+    fund, fund_staff, fund_oh, draw, over = (_vals(session, c, values) for c in (
+        mo.fund, mo.fund_staff, mo.fund_overheads, mo.draw, mo.overspend))
     pool = _vals(session, mo.pool, values)
-    funding = pd.DataFrame([(f, s, y, v * S) for (f, s, y), v in fund.items()] +
-                           [(f, "overheads", y, v * S) for (f, y), v in fund_oh.items()],
-                           columns=["stream", "service", "year", "amount"])
+    funding = pd.DataFrame([(f, s, "", y, v * S) for (f, s, y), v in fund.items()] +
+                           [(f, "staff", r, y, v * S) for (f, r, y), v in fund_staff.items()] +
+                           [(f, "overheads", "", y, v * S) for (f, y), v in fund_oh.items()],
+                           columns=["stream", "service", "role", "year", "amount"])
     spent = funding.groupby(["stream", "year"])["amount"].sum()
     streams = pd.DataFrame([(f, y, mo.available[f, y].value * S, spent.get((f, y), 0.0), draw.get((f, y), 0.0) * S,
-                             over[(f, y)] * S) for f in md.streams for y in Y],
+                             over.get((f, y), 0.0) * S) for f in md.streams for y in Y],
                            columns=["stream", "year", "available", "spent", "reserves_drawn", "overspend"])
     pooling = pd.DataFrame([(f, bool(round(pool[f])), d["pooling_cost"][f] * S) for f in pool],
                            columns=["stream", "pooled", "pooling_cost"])
@@ -100,12 +106,14 @@ def extract_tables(m, md: ModelData, session, values) -> dict[str, pd.DataFrame]
                           "pooling": [pool_cost] * len(Y)})
     spend["total"] = spend[["direct", "staff", "buildings", "setup", "pooling"]].sum(axis=1)
     spend["discount_factor"] = [md.delta[y] for y in Y]
+    spend["phase"] = [phase(md, y) for y in Y]
 
     gain = {y: sum(d["gain"][o] * x.get((*o, y), 0.0) for o in md.options) for y in Y}
     harm = {y: sum(d["harm"][kl] * n[(*kl, y)] for kl in md.needs) for y in Y}
     outcomes = pd.DataFrame({"year": Y, "gain": [gain[y] for y in Y], "harm": [harm[y] for y in Y]})
     outcomes["value"] = outcomes["gain"] - outcomes["harm"]
-    outcomes["discount_factor"] = [md.delta[y] for y in Y]
+    outcomes["discount_factor"] = [d["delta_outcome"][y] for y in Y]
+    outcomes["phase"] = spend["phase"]
 
     receipts = buildings.groupby("year")["capital_receipt"].sum()
     drawn = streams.groupby("year")["reserves_drawn"].sum()
@@ -116,6 +124,11 @@ def extract_tables(m, md: ModelData, session, values) -> dict[str, pd.DataFrame]
     return {"units": units, "options": options, "need": need, "workforce": workforce, "buildings": buildings,
             "building_use": building_use, "funding": funding, "streams": streams, "pooling": pooling,
             "spend": spend, "outcomes": outcomes, "reserves": reserves}
+
+
+def phase(md: ModelData, y: int) -> str:
+    """'decision' for years 1..H, 'evaluation' for the years after the horizon."""
+    return "decision" if y <= md.horizon else "evaluation"
 
 
 def shadow_prices(m, md: ModelData, session, duals) -> pd.DataFrame:

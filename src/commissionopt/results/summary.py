@@ -6,23 +6,32 @@ import pandas as pd
 from ..model.index import ModelData
 
 
-def summarise(md: ModelData, tables: dict[str, pd.DataFrame], levels: list[str]) -> dict:
+def summarise(md: ModelData, tables: dict[str, pd.DataFrame], levels: list[str], tolerance: float = 0.0) -> dict:
+    """Figures over every modelled year (1..E) unless a key says otherwise; the plan's 'final year'
+    is the horizon H, the last year of decisions. `tolerance`: the overspend (£) a plan may carry
+    and still count as living within its money (the solve's overspend tolerance)."""
     spend, need, out = tables["spend"], tables["need"], tables["outcomes"]
-    H = md.years[-1]
-    final = need[need["year"] == H]
-    terminal_harm = sum(md.terminal_harm[(k, l)] * v for k, l, v in zip(final["cohort"], final["level"], final["need"]))
-    terminal_cost = sum(md.terminal_cost[(k, l)] * v for k, l, v in zip(final["cohort"], final["level"], final["need"])) * md.money_scale
+    H, E = md.horizon, md.years[-1]
+    last = need[need["year"] == E]
+    terminal_harm = sum(md.terminal_harm[(k, l)] * v for k, l, v in zip(last["cohort"], last["level"], last["need"]))
+    terminal_cost = sum(md.terminal_cost[(k, l)] * v for k, l, v in zip(last["cohort"], last["level"], last["need"])) * md.money_scale
     value = float((out["value"] * out["discount_factor"]).sum() - terminal_harm)
     disc_spend = float((spend["total"] * spend["discount_factor"]).sum())
     streams = tables["streams"]
     delta = streams["year"].map(md.delta)
     gain = value - md.outcome_none
+    final = need[need["year"] == H]
     wf, bd, opts = tables["workforce"], tables["buildings"], tables["options"]
     unmet_by_level = need.groupby("level")["unmet"].sum()
+    by_year = streams.groupby("year")["overspend"].sum()
+    from_horizon = float(by_year[by_year.index >= H].sum())
     return {
         "discounted_spend": disc_spend,
         "overspend": float((streams["overspend"] * delta).sum()),
-        "overspend_total": float(streams["overspend"].sum()),
+        "overspend_nominal": float(streams["overspend"].sum()),
+        "overspend_by_year": {int(y): float(v) for y, v in by_year.items()},
+        "overspend_from_horizon": from_horizon,
+        "sustainable": from_horizon <= tolerance,
         "reserves_drawn": float(streams["reserves_drawn"].sum()),
         "outcome_value": value,
         "outcome_none": md.outcome_none,
@@ -40,7 +49,8 @@ def summarise(md: ModelData, tables: dict[str, pd.DataFrame], levels: list[str])
 
 
 def payback_year(plan_spend: pd.DataFrame, base_spend: pd.DataFrame) -> int | None:
-    """First year from which cumulative discounted spend stays at or below the baseline's."""
+    """First year from which cumulative discounted spend (overspend and reserve draws included:
+    they are spend) stays at or below the reference plan's (salami at the same cut)."""
     a = (plan_spend["total"] * plan_spend["discount_factor"]).cumsum().to_numpy()
     b = (base_spend["total"] * base_spend["discount_factor"]).cumsum().to_numpy()
     years = plan_spend["year"].to_numpy()

@@ -30,7 +30,13 @@ SETTINGS = {
     "seed": (lambda v: _whole(v) and 0 <= v <= 2**31 - 1, "a whole number from 0 to 2147483647"),
     "solver": (lambda v: v in SOLVERS, f"one of {', '.join(SOLVERS)}"),
     "output": (lambda v: isinstance(v, bool), "true or false"),
+    "highs": (lambda v: isinstance(v, dict) and not _highs_problems(v), "a mapping of HiGHS options to values of their type"),
 }
+
+
+def _highs_problems(options: dict) -> list:
+    from ..solve.highs import highs_option_problems
+    return highs_option_problems(options)
 
 
 def _bad(name: str, value, expected: str) -> InputError:

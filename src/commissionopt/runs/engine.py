@@ -1,8 +1,8 @@
 """Build once, solve many: the one model of an instance, run under any policy and cut.
 
 An Engine compiles the Pyomo model into HiGHS once. A policy is a set of column bounds
-and policy-row bounds; a cut changes the stream_limit right-hand sides. Objectives are
-lexicographic: first the least discounted overspend, then the model's own objective.
+and policy-row bounds; a cut changes the stream_limit right-hand sides. Every plan is the
+least overspend the duties force, then the model's own objective (solve/strategy.py).
 """
 from __future__ import annotations
 
@@ -10,16 +10,15 @@ import time
 from dataclasses import asdict, replace
 from importlib.metadata import version
 
-import numpy as np
 
 from ..data.instance import Instance
-from ..model.build import build_model, set_cut
-from ..model.index import cut_by_year
+from ..model.build import build_model, model_cut, set_cut
 from ..policies.levers import apply_policy
 from ..policies.spec import ModelSpec, builtin_spec, load_spec
 from ..results.extract import extract_tables, shadow_prices
 from ..results.plan import Plan
 from ..results.summary import payback_year, summarise
+from ..solve import strategy
 from ..solve.highs import HighsSession, SolveOptions
 from ..solve.status import Status
 from . import arguments
@@ -27,6 +26,7 @@ from . import arguments
 DINKELBACH_ITERATIONS = 12
 IDLE_PENALTY = 10.0
 POLISH = {"spend": 1.0, "reserves_drawn": 1.0}  # among equally good plans, the cheapest
+REFERENCES_KEPT = 8  # salami plans kept for payback, by cut
 
 
 def _versions() -> dict:
@@ -47,7 +47,7 @@ def full_unit_cost(md) -> float:
         agency = sum(h * md.agency_cost_per_hour[r] for r, h in md.staff_hours.get(o, {}).items())
         hours = md.building_hours.get(o, 0.0) * max([md.cost_per_hour[b] + md.extended_cost_per_hour[b]
                                                      for b in md.buildings] or [0.0])
-        worst = max(worst, md.unit_price[o] + max(staff, agency) + hours)
+        worst = max(worst, max(md.unit_price[(*o, y)] for y in md.years) + max(staff, agency) + hours)
     return worst
 
 
@@ -79,12 +79,17 @@ class Engine:
         # on what the decisions achieve, not on the large constant harm of all need
         row, off = self.session.objective_rows["outcome"]
         self.session.objective_rows["gain"] = (row, off + self.md.outcome_none)
-        # Idle capacity is paid for but serves nobody; it only exists so that a fixed policy stays
-        # feasible when need falls below its floor. It is cheaper than delivering (no staff or
-        # building hours), so the first phase charges it more than any unit's full cost: idle
-        # units appear only where need leaves no other way to meet the floor.
-        self.primary = {"overspend": 1.0, "idle": IDLE_PENALTY * full_unit_cost(self.md)}
+        # Idle capacity is paid for but serves nobody; it exists so that pace limits and a fixed
+        # policy's floor stay feasible when need falls away. It is cheaper than delivering (no staff
+        # or building hours), so the first objective charges it more than any unit's full cost: idle
+        # units appear only where need leaves no other way. Capacity above a rule's units (a
+        # statutory service growing with its duty) is charged the same: only what the duty needs.
+        penalty = IDLE_PENALTY * full_unit_cost(self.md)
+        self.primary = {"overspend": 1.0, "idle": penalty, "above": penalty}
+        money = sum(self.md.amount[(f, 1)] for f in self.md.streams) * self.md.money_scale
+        self.tolerance = strategy.tolerance_for(money, self.md.money_scale)
         self._baseline: dict = {}
+        self._references: dict = {}  # salami plans by cut, for payback
         self._changed: dict = {}  # engines built on a rule's changed copy of the instance, by transform_note
 
     def clear(self) -> None:
@@ -101,43 +106,54 @@ class Engine:
         key = spec.transform_note
         if key not in self._changed:
             eng = Engine(spec.transform(self.inst), self.options, self.overrides)
-            eng.baseline = self.baseline  # payback and min_cost targets against the true status quo
+            eng.baseline = self.baseline  # min_cost targets against the true status quo
+            eng.reference = self.reference  # payback against the true salami
             self._changed[key] = eng
         return self._changed[key]
 
     # ------------------------------------------------------------------------------
-    def _configure(self, spec: ModelSpec, cut: dict[int, float], extra_money: dict | None = None) -> None:
+    def _configure(self, spec: ModelSpec, cut: dict[int, float], extra_money: dict | None = None,
+                   draw_cap: dict | None = None) -> None:
         set_cut(self.m, self.md, cut, extra_money)
         self.session.refresh_rows(self.m.money.stream_limit)
         bounds = apply_policy(self.m, self.md, spec, cut, self.inst.levels)
+        if draw_cap is not None:  # at most these reserves a year (£): another plan's reserve use
+            mo = self.m.money
+            bounds += [(mo.draw[k], None, max(0.0, draw_cap.get(k, 0.0)) / self.md.money_scale) for k in mo.draw]
         self.session.refresh_rows(self.m.mechanisms.policy_units)
         self.session.set_bounds(bounds)
         self.session.options = replace(self.options, **{**spec.solver, **self.overrides})
 
     def run(self, model="redesign", cut=None, verify: bool = True, target: float | None = None,
-            extra_money: dict | None = None, name: str | None = None) -> Plan:
+            extra_money: dict | None = None, name: str | None = None, draw_cap: dict | None = None) -> Plan:
         """Solve one policy at one cut; returns a Plan whatever the status.
 
-        `extra_money` {(stream, year): pounds} is added to the money after the cut."""
+        `extra_money` {(stream, year): pounds} is added to the money after the cut; `draw_cap`
+        {(stream, year): pounds} caps the reserves drawn (e.g. at another plan's draws)."""
         spec, cut = arguments.model(model), arguments.cut(cut)
         eng = self.engine_for(spec)
         if eng is not self:
-            return eng.run(spec, cut, verify=verify, target=target, extra_money=extra_money, name=name)
-        cuts = cut_by_year(0.0 if spec.policy == "status_quo" else cut, self.md.years)
-        self._configure(spec, cuts, extra_money)
+            return eng.run(spec, cut, verify=verify, target=target, extra_money=extra_money, name=name,
+                           draw_cap=draw_cap)
+        cuts = model_cut(self.md, 0.0 if spec.policy == "status_quo" else cut)
+        self._configure(spec, cuts, extra_money, draw_cap)
         t0 = time.perf_counter()
         if spec.objective == "min_cost":
             if target is None:
                 target = self.baseline().summary["outcome_value"]
-                self._configure(spec, cuts, extra_money)
+                self._configure(spec, cuts, extra_money, draw_cap)
             sol = self._min_cost(target)
         elif spec.objective == "max_efficiency":
             sol = self._max_efficiency()
         else:
-            sol = self.session.lexicographic(self.primary, {"gain": 1.0}, polish=POLISH)
+            sol = self._solve({"gain": 1.0}, polish=POLISH)
+        H = self.md.horizon
         summary = {"status": sol.status, "policy": name or spec.name, "objective": spec.objective,
-                   "cut": {int(y): float(c) for y, c in cuts.items()}, "levers": spec.free_levers,
-                   "mip_gap": sol.mip_gap, "build_seconds": self.build_seconds,
+                   "cut": {int(y): float(c) for y, c in cuts.items() if y <= H}, "levers": spec.free_levers,
+                   "horizon_years": H, "evaluation_years": self.md.years[-1],
+                   "mip_gap": sol.mip_gap, "overspend_tolerance": self.tolerance * self.md.money_scale,
+                   "overspend_weight": sol.extra.get("weight"),
+                   "build_seconds": self.build_seconds,
                    "handoff_seconds": self.handoff_seconds, "solve_seconds": time.perf_counter() - t0,
                    "variables": self.session.num_col, "constraints": self.session.num_row,
                    "integers": int(self.session.integer.sum()), "solver_message": sol.message}
@@ -151,21 +167,22 @@ class Engine:
             return Plan(summary=summary, inputs=inputs)
         tables = extract_tables(self.m, self.md, self.session, sol.values)
         tables["shadow_prices"] = shadow_prices(self.m, self.md, self.session, sol.row_duals)
-        summary.update(summarise(self.md, tables, self.inst.levels))
+        summary.update(summarise(self.md, tables, self.inst.levels, self.tolerance * self.md.money_scale))
         summary["objective_value"] = sol.objective
         plan = Plan(summary=summary, tables=tables, inputs=inputs)
-        if spec.policy != "status_quo":
-            base = self.baseline()
-            if base.status in Status.HAS_PLAN:
-                summary["payback_year"] = payback_year(tables["spend"], base.tables["spend"])
-        else:
-            summary["payback_year"] = None
         if verify:
             from ..solve.verify import verify as check
-            plan.violations = check(self.inst, plan, cuts, extra_money=extra_money)
+            plan.violations = check(self.inst, plan, cuts, extra_money=extra_money, draw_cap=draw_cap)
             summary["verified"] = not plan.violations
             if plan.violations:
                 summary["status"] = Status.ERROR
+        if spec.policy == "salami" and not extra_money and draw_cap is None:
+            self._keep_reference(cuts, plan)
+        summary["payback_year"] = None
+        if spec.policy not in ("status_quo", "salami") and plan.status in Status.HAS_PLAN:
+            ref = self.reference(cuts)
+            if ref.status in Status.HAS_PLAN:
+                summary["payback_year"] = payback_year(tables["spend"], ref.tables["spend"])
         return plan
 
     def baseline(self) -> Plan:
@@ -174,21 +191,34 @@ class Engine:
             self._baseline["status_quo"] = self.run("status_quo", verify=False)
         return self._baseline["status_quo"]
 
+    def reference(self, cuts: dict[int, float]) -> Plan:
+        """Salami slicing at the same cut (cached): what payback is measured against."""
+        key = tuple(sorted(cuts.items()))
+        if key not in self._references:
+            self._keep_reference(cuts, self.run("salami", cuts, verify=False))
+        return self._references[key]
+
+    def _keep_reference(self, cuts: dict, plan: Plan) -> None:
+        self._references[tuple(sorted(cuts.items()))] = plan
+        while len(self._references) > REFERENCES_KEPT:
+            self._references.pop(next(iter(self._references)))
+
     # ------------------------------------------------------------------------------
+    def _solve(self, secondary: dict[str, float], polish: dict[str, float] | None = None, scale: float | None = None):
+        s = self.session
+        return strategy.solve(s, s.objective_vector(self.primary), s.objective_vector(secondary), self.tolerance,
+                              polish=s.objective_vector(polish)[0] if polish else None, scale=scale)
+
     def _min_cost(self, target: float):
         """Least discounted spend plus terminal cost, outcome held at least `target`."""
         s = self.session
         row, off = s.objective_rows["outcome"]  # row . x + off = -outcome_value
         gain = target - self.md.outcome_none
-        nz = np.flatnonzero(row)
-        s.h.addRow(-np.inf, -target - off + 1e-6 * max(1.0, abs(gain)), len(nz), nz.astype(np.int32), row[nz])
-        try:
-            sol = s.lexicographic(self.primary, {"spend": 1.0, "terminal_cost": 1.0})
+        with s.holding(row, -target - off + 1e-6 * max(1.0, abs(gain))):
+            sol = self._solve({"spend": 1.0, "terminal_cost": 1.0})
             if sol.status == Status.INFEASIBLE:  # the outcome target may be part of the conflict
                 sol.extra["conflicts"] = self._explain()
-            return sol
-        finally:
-            s.h.deleteRows(1, np.array([s.num_row], dtype=np.int32))
+        return sol
 
     def _explain(self) -> list[str]:
         from ..solve.explain import explain_infeasible
@@ -197,7 +227,7 @@ class Engine:
     def _max_efficiency(self):
         """Outcome gain per pound, by Dinkelbach iterations on max gain - lambda * spend."""
         s = self.session
-        sol = s.lexicographic(self.primary, {"gain": 1.0})
+        sol = self._solve({"gain": 1.0})
         lam = 0.0
         for _ in range(DINKELBACH_ITERATIONS):
             if sol.values is None:
@@ -210,7 +240,7 @@ class Engine:
             if abs(new - lam) <= 1e-6 * max(1.0, abs(new)):
                 break
             lam = new
-            sol = s.lexicographic(self.primary, {"gain": 1.0, "spend": lam})
+            sol = self._solve({"gain": 1.0, "spend": lam}, scale=gain)  # the gap measured on the gain
         sol.extra["efficiency_per_model_unit"] = lam
         return sol
 

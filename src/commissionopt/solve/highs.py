@@ -5,11 +5,15 @@ HiGHS in memory with row and column names. Afterwards everything is done on the 
 side: policies change column bounds, a new cut changes the right-hand sides of the
 rows that hold mutable Params, and objectives are combinations of the compiled
 objective rows. No solve ever raises on a non-optimal end: it returns a Status.
+The session offers single runs and the temporary changes a strategy needs (integrality
+relaxed, integer columns fixed at a plan, a row holding an objective); solve/strategy.py
+combines them into the solve every plan gets.
 """
 from __future__ import annotations
 
 import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import highspy
@@ -26,19 +30,48 @@ _compiler_ready = _standard_form._LinearStandardFormCompiler_impl(None)
 from .status import Status
 
 INF = highspy.kHighsInf
-POLISH_TOL = 1e-7  # relative give on the objective when polishing a plan
-HOLD_TOLS, HOLD_ABS = (1e-9, 1e-6), 1e-6  # give on the first phase's optimum while the second runs
 WATCHDOG_FACTOR, WATCHDOG_GRACE = 1.2, 5.0  # seconds past the time limit before cancelling
+# HiGHS options every solve starts from (chosen by measurement: benchmarks/README.md, "Solve
+# strategy"); a model file's `solver: {highs: {...}}` and SolveOptions.highs override them
+DEFAULT_HIGHS = {"mip_heuristic_run_rins": False, "mip_heuristic_run_rens": False}
+# options the session sets itself on every run
+OWN_OPTIONS = ("output_flag", "random_seed", "threads", "time_limit", "mip_rel_gap", "mip_abs_gap", "solver")
 
 
 @dataclass
 class SolveOptions:
     time_limit: float = 300.0
-    mip_rel_gap: float = 1e-3
+    mip_rel_gap: float = 1e-3  # the gap on the plan's objective (outcome gain, or spend for min_cost)
     threads: int = 1
     solver: str = "choose"  # HiGHS 'solver' option: choose | simplex | ipm | hipo
     seed: int = 0
     output: bool = False
+    highs: dict = field(default_factory=dict)  # any other HiGHS option, e.g. {"presolve": "off"}
+
+
+def highs_option_problems(options: dict) -> list[tuple[str, object, str]]:
+    """(name, value, what was expected) for each entry that is not a HiGHS option of the right type and range."""
+    h = new_highs()
+    kinds = {highspy.HighsOptionType.kBool: (bool, "true or false"),
+             highspy.HighsOptionType.kInt: (int, "a whole number"),
+             highspy.HighsOptionType.kDouble: ((int, float), "a number"),
+             highspy.HighsOptionType.kString: (str, "text")}
+    out = []
+    for name, value in (options or {}).items():
+        status, kind = h.getOptionType(str(name))
+        if status != highspy.HighsStatus.kOk:
+            out.append((name, value, "the name of a HiGHS option (see the HiGHS documentation's list of options)"))
+            continue
+        if name in OWN_OPTIONS:
+            out.append((name, value, "an option commissionopt does not set itself (use time_limit, mip_rel_gap, "
+                                     "threads, seed, solver or output)"))
+            continue
+        types, words = kinds[kind]
+        if isinstance(value, bool) and kind != highspy.HighsOptionType.kBool or not isinstance(value, types):
+            out.append((name, value, words))
+        elif h.setOptionValue(str(name), value) != highspy.HighsStatus.kOk:
+            out.append((name, value, f"{words} within the range HiGHS allows for {name}"))
+    return out
 
 
 @dataclass
@@ -51,6 +84,7 @@ class Solution:
     message: str = ""
     row_duals: np.ndarray | None = None
     extra: dict = field(default_factory=dict)
+    bound: float | None = None  # a MIP's dual bound on its objective
 
 
 _STATUS = {
@@ -141,6 +175,7 @@ class HighsSession:
             lp.row_names_ = [c.name for c in cons]
         self.base_col_lower = np.array(lp.col_lower_)
         self.base_col_upper = np.array(lp.col_upper_)
+        self.col_lower, self.col_upper = self.base_col_lower, self.base_col_upper  # as the last set_bounds left them
 
         # objective rows by the name of their Pyomo Objective (obj_outcome -> "outcome")
         C = sf.c.tocsr()
@@ -151,6 +186,7 @@ class HighsSession:
 
         self.h = new_highs()
         self._threads = None
+        self._relaxed = 0  # depth of `relaxed()`: integrality dropped while above 0
         self._apply_options()
         self.h.passModel(lp)
         self.lp = lp
@@ -178,6 +214,7 @@ class HighsSession:
                 upper[j] = ub
         idx = np.arange(self.num_col, dtype=np.int32)
         self.h.changeColsBounds(self.num_col, idx, lower, upper)
+        self.col_lower, self.col_upper = lower, upper
 
     def refresh_rows(self, component) -> None:
         """Re-read the bounds of a constraint family (named in `mutable_rows`) after its Params changed."""
@@ -205,24 +242,35 @@ class HighsSession:
         row, off = self.objective_rows[name]
         return float(row @ values + off)
 
+    def has_free_integers(self) -> bool:
+        """True when some integer column is not fixed by its current bounds (a MIP to solve)."""
+        if self._relaxed:
+            return False
+        return bool(np.any(self.integer & (self.col_upper - self.col_lower > 0.5)))
+
     # ---- solving -------------------------------------------------------------------
     def _apply_options(self) -> None:
         """The settings fixed per run (the options may change between runs: a model file's
         `solver:`, a command line's flags). HiGHS takes a new thread count only when its
         global scheduler is reset."""
         h, o = self.h, self.options
+        for name, value in {**DEFAULT_HIGHS, **(o.highs or {})}.items():
+            h.setOptionValue(name, value)
         h.setOptionValue("output_flag", bool(o.output))
         h.setOptionValue("random_seed", int(o.seed))
+        h.setOptionValue("solver", o.solver)
         if int(o.threads) != self._threads:
             if o.threads > 1 or self._threads is not None:
                 highspy.Highs.resetGlobalScheduler(True)
             h.setOptionValue("threads", int(o.threads))
             self._threads = int(o.threads)
 
-    def _run(self, cost: np.ndarray, offset: float, start: np.ndarray | None, time_limit: float,
-             mip: bool | None = None) -> Solution:
+    def run(self, cost: np.ndarray, offset: float = 0.0, time_limit: float = 60.0, start: np.ndarray | None = None,
+            abs_gap: float | None = None) -> Solution:
+        """Minimise cost . x + offset once on the model as it stands (a MIP if integer columns are
+        free, else an LP). `abs_gap`: stop a MIP at this absolute gap (no relative gap then)."""
         h = self.h
-        mip = bool(self.integer.any()) if mip is None else mip
+        mip = self.has_free_integers()
         self._apply_options()
         h.changeColsCost(self.num_col, np.arange(self.num_col, dtype=np.int32), cost)
         h.changeObjectiveOffset(float(offset))  # HiGHS measures the MIP gap on cost.x + offset
@@ -230,9 +278,13 @@ class HighsSession:
         # HiGHS times an LP against the object's run time summed over all its runs, but a MIP
         # against that run alone (HiGHS 1.16, measured; tests/test_solver_border.py pins both)
         h.setOptionValue("time_limit", float((0.0 if mip else h.getRunTime()) + max(1e-3, time_limit)))
-        h.setOptionValue("mip_rel_gap", float(self.options.mip_rel_gap))
-        h.setOptionValue("solver", self.options.solver)
-        if start is not None and self.integer.any():
+        if abs_gap is None:
+            h.setOptionValue("mip_rel_gap", float(self.options.mip_rel_gap))
+            h.setOptionValue("mip_abs_gap", 1e-6)
+        else:
+            h.setOptionValue("mip_rel_gap", 0.0)
+            h.setOptionValue("mip_abs_gap", float(max(abs_gap, 1e-9)))
+        if start is not None and mip:
             h.setSolution(self.num_col, np.arange(self.num_col, dtype=np.int32), start)
         t0 = time.perf_counter()
         self._run_watched(time_limit, mip)
@@ -246,21 +298,17 @@ class HighsSession:
             status = Status.NO_PLAN
         if status == Status.OPTIMAL and not has_plan:
             status = Status.ERROR
-        gap = float(info.mip_gap) if self.integer.any() and has_plan else 0.0
-        return Solution(status=status, values=values, objective=info.objective_function_value if has_plan else None,
-                        mip_gap=gap, seconds=secs, message=h.modelStatusToString(ms))
-
-    def _run_relaxed(self, cost: np.ndarray, offset: float, time_limit: float) -> Solution:
-        """The LP relaxation (integrality dropped for one run, then restored)."""
-        idx = np.flatnonzero(self.integer).astype(np.int32)
-        h = self.h
-        h.changeColsIntegrality(len(idx), idx, np.array([highspy.HighsVarType.kContinuous] * len(idx)))
-        try:
-            sol = self._run(cost, offset, None, time_limit, mip=False)
-            sol.mip_gap = 0.0
-            return sol
-        finally:
-            h.changeColsIntegrality(len(idx), idx, np.array([highspy.HighsVarType.kInteger] * len(idx)))
+        sol = Solution(status=status, values=values, objective=info.objective_function_value if has_plan else None,
+                       mip_gap=float(info.mip_gap) if mip and has_plan else 0.0, seconds=secs,
+                       message=h.modelStatusToString(ms))
+        if mip and has_plan:
+            sol.bound = float(info.mip_dual_bound)
+        elif has_plan:
+            sol.bound = sol.objective
+            dual = h.getSolution()
+            if dual.dual_valid:
+                sol.row_duals = np.array(dual.row_dual)
+        return sol
 
     def _run_watched(self, time_limit: float, mip: bool) -> None:
         """run(), with a wall-clock watchdog for MIPs: HiGHS does not always honour
@@ -287,110 +335,64 @@ class HighsSession:
             timer.cancel()
             h.cbMipInterrupt -= interrupt
 
-    def lexicographic(self, primary: dict[str, float], secondary: dict[str, float],
-                      start: np.ndarray | None = None, polish: dict[str, float] | None = None) -> Solution:
-        """Minimise `primary`, then `secondary` with primary held at its minimum.
-
-        Usually the least overspend is 0, and the LP relaxation says whether it can be: then
-        the second phase is tried at once with the primary held at 0, and the flat, hard
-        first-phase MIP is solved only if that fails. The hold allows HOLD_TOLS of give, the
-        tightest first; a looser one only if HiGHS finds the tight one numerically infeasible.
-        `polish`: then, with integer decisions fixed and both held, minimise these rows (an
-        LP): among plans equally good, the one that spends and draws least."""
-        t_end = time.perf_counter() + self.options.time_limit
-        c1, off1 = self.objective_vector(primary)
-        c2, off2 = self.objective_vector(secondary)
-        if self.integer.any():
-            bound = self._run_relaxed(c1, off1, t_end - time.perf_counter())
-            if bound.status == Status.INFEASIBLE:  # no plan even with integers relaxed
-                return bound
-            if bound.values is not None and float(c1 @ bound.values) <= HOLD_ABS:
-                second = self._phase_two(c1, 0.0, HOLD_TOLS[0], c2, off2, start, t_end, polish)
-                if second.status != Status.INFEASIBLE:
-                    return self._combine(second, bound, off1)
-        first = self._run(c1, off1, start, t_end - time.perf_counter())
-        if first.values is None:
-            return first
-        best = float(c1 @ first.values)
-        for rel in HOLD_TOLS:
-            second = self._phase_two(c1, best, rel, c2, off2, first.values, t_end, polish)
-            if second.status != Status.INFEASIBLE:
-                break
-        if second.values is None:  # no plan from phase 2: the phase-1 plan stands, flagged
-            first.status = Status.TIME_LIMIT if first.status == Status.OPTIMAL else first.status
-            first.extra["phase"] = 1
-            first.message = f"objective phase ended {second.message}; the least-overspend plan is shown"
-            return first
-        return self._combine(second, first, best + off1)
-
-    def _phase_two(self, c1, best, rel, c2, off2, start, t_end, polish) -> Solution:
-        """Solve `c2` with `c1 . x <= best` (plus give); duals and polish while the hold stands."""
-        nz = np.flatnonzero(c1)
-        self.h.addRow(-INF, best + max(HOLD_ABS, rel * abs(best)), len(nz), nz.astype(np.int32), c1[nz])
+    # ---- temporary changes a strategy makes (each undone on leaving) -------------------
+    @contextmanager
+    def relaxed(self):
+        """Integrality dropped: the LP relaxation."""
+        idx = np.flatnonzero(self.integer).astype(np.int32)
+        h = self.h
+        if len(idx) and not self._relaxed:
+            h.changeColsIntegrality(len(idx), idx, np.array([highspy.HighsVarType.kContinuous] * len(idx)))
+        self._relaxed += 1
         try:
-            sol = self._run(c2, off2, start, t_end - time.perf_counter())
-            if sol.values is not None:
-                sol.row_duals = self._duals(sol.values, c2)
-                if polish:
-                    self._polish(sol, c2, polish)
-            return sol
+            yield self
         finally:
-            self.h.deleteRows(1, np.array([self.num_row], dtype=np.int32))
+            self._relaxed -= 1
+            if len(idx) and not self._relaxed:
+                h.changeColsIntegrality(len(idx), idx, np.array([highspy.HighsVarType.kInteger] * len(idx)))
 
-    @staticmethod
-    def _combine(second: Solution, first: Solution, primary_value: float) -> Solution:
-        second.seconds += first.seconds
-        second.extra["primary_value"] = primary_value
-        second.mip_gap = max(second.mip_gap or 0.0, first.mip_gap or 0.0)
-        if second.status == Status.OPTIMAL and first.status == Status.TIME_LIMIT:
-            second.status = Status.TIME_LIMIT
-        return second
+    @contextmanager
+    def fixed(self, values: np.ndarray):
+        """Integer columns fixed at a plan's (rounded) values and integrality dropped: the LP of
+        the plan's structural decisions."""
+        idx = np.flatnonzero(self.integer).astype(np.int32)
+        if not len(idx):
+            yield self
+            return
+        lo, up = self.col_lower[idx], self.col_upper[idx]
+        at = np.clip(np.round(values[idx]), lo, up)
+        self.h.changeColsBounds(len(idx), idx, at, at)
+        try:
+            with self.relaxed():
+                yield self
+        finally:
+            self.h.changeColsBounds(len(idx), idx, lo, up)
 
-    def _polish(self, sol: Solution, held: np.ndarray, objective: dict[str, float]) -> None:
-        """Re-solve the fixed-integer LP for the least `objective`, holding `held` at the plan's
-        value (relative tolerance POLISH_TOL); keeps the plan if the LP does not solve."""
-        h = self.h
-        if self.integer.any():
-            status, lp = h.getFixedLp()
-            if status != highspy.HighsStatus.kOk:
-                return
-        else:
-            lp = h.getLp()
-        p = new_highs()
-        p.setOptionValue("random_seed", int(self.options.seed))
-        p.passModel(lp)
-        value = float(held @ sol.values)
-        nz = np.flatnonzero(held)
-        p.addRow(-INF, value + POLISH_TOL * max(1.0, abs(value)), len(nz), nz.astype(np.int32), held[nz])
-        c, _ = self.objective_vector(objective)
-        p.changeColsCost(self.num_col, np.arange(self.num_col, dtype=np.int32), c)
-        p.run()
-        if p.getModelStatus() == highspy.HighsModelStatus.kOptimal:
-            sol.values = np.array(p.getSolution().col_value)
-            sol.extra["polished"] = True
-
-    def _duals(self, values: np.ndarray, cost: np.ndarray) -> np.ndarray | None:
-        """Row duals of the LP with integer decisions fixed at the plan (the hold row included)."""
-        h = self.h
-        if not self.integer.any():
-            sol = h.getSolution()
-            return np.array(sol.row_dual)[: self.num_row] if sol.dual_valid else None
-        status, lp = h.getFixedLp()
-        if status != highspy.HighsStatus.kOk:
-            return None
-        fixed = new_highs()
-        fixed.setOptionValue("random_seed", int(self.options.seed))
-        fixed.passModel(lp)
-        fixed.run()
-        sol = fixed.getSolution()
-        if fixed.getModelStatus() != highspy.HighsModelStatus.kOptimal or not sol.dual_valid:
-            return None
-        return np.array(sol.row_dual)[: self.num_row]
+    @contextmanager
+    def holding(self, cost: np.ndarray, upper: float):
+        """A row cost . x <= upper for the duration (its dual is the last of a run's row duals)."""
+        nz = np.flatnonzero(cost)
+        self.h.addRow(-INF, float(upper), len(nz), nz.astype(np.int32), cost[nz])
+        row = self.h.getNumRow() - 1
+        try:
+            yield row
+        finally:
+            self.h.deleteRows(1, np.array([row], dtype=np.int32))
 
     def values_of(self, var_component, values: np.ndarray) -> dict:
-        """{index: value} for an indexed Pyomo Var, read from a solution vector."""
+        """{index: value} for an indexed Pyomo Var, read from a solution vector. A variable the
+        compiler left out (it is in no row and no objective) takes its own value within its bounds."""
         out = {}
         for idx, v in var_component.items():
             j = self.col_of.get(id(v))
-            out[idx] = float(values[j]) if j is not None else (v.value or 0.0)
+            out[idx] = float(values[j]) if j is not None else _unused_value(v)
         return out
+
+
+def _unused_value(v) -> float:
+    value = 0.0 if v.value is None else float(v.value)
+    if v.lb is not None:
+        value = max(value, float(v.lb))
+    if v.ub is not None:
+        value = min(value, float(v.ub))
+    return value

@@ -1,0 +1,144 @@
+"""How every plan is solved: the least overspend the duties force, then the most of the plan's
+own objective (outcome gain, or least spend), then the cheapest of the plans equally good.
+
+`primary` is the overspend row (plus the charges on idle and above-rule capacity); `secondary`
+the plan's objective, both minimised; `tolerance` how far above its least value the primary
+may end, in model money (the engine gives max(£10k, 1e-6 of the yearly money)).
+
+- When every integer decision is fixed (status quo, salami and the other rules), the problem is
+  an LP and is solved lexicographically: least primary; then the secondary with the primary
+  held at its least (a give of 1e-3 model units or 1e-7 of it, far above HiGHS's feasibility
+  tolerance); then the polish with both held.
+- Otherwise one weighted MIP, minimise secondary + W x primary, stopped at an absolute gap
+  G = mip_rel_gap x |secondary of the LP relaxation|. Its plan's integer decisions are then
+  fixed and the LP is solved lexicographically as above: the reported plan is exactly the
+  least-overspend, best-objective plan for those decisions. W is certified, not a constant:
+  it starts at the largest of W_SAFETY x the marginal gain of overspend in the LP relaxation
+  (the hold row's dual) and 2 G / tolerance (so that the gap cannot hide more than
+  `tolerance` of overspend); when the fixed LP shows that the MIP's plan overspent beyond
+  the tolerance, or that the marginal gain of overspend at the plan's decisions exceeds W / 2,
+  W is raised and the MIP solved again from that plan (at most W_ROUNDS times). A plan
+  whose W could not be certified is `suboptimal`, never `optimal`.
+docs/formulation.md ("Solving") gives the reasons and benchmarks/README.md the measurements.
+"""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from .highs import HighsSession, Solution
+from .status import Status
+
+HOLD_GIVE, HOLD_GIVE_SHARE = 1e-3, 1e-7  # model units, and share of the value held: well above HiGHS's
+# feasibility tolerance (a give equal to it is what made presolve call the old hold infeasible)
+W_FLOOR = 1.0
+W_SAFETY = 4.0  # W is at least this many times the marginal gain of overspend seen
+W_RAISE = 10.0  # factor when a round shows W was too small
+W_ROUNDS = 3
+POLISH_TOL = 1e-7  # relative give on the objective while polishing
+
+
+def tolerance_for(total_money: float, money_scale: float, pounds: float = 10_000.0, share: float = 1e-6) -> float:
+    """The overspend tolerance in model money: max(£10k, 1e-6 of the yearly money)."""
+    return max(pounds, share * total_money) / money_scale
+
+
+def solve(session: HighsSession, primary: tuple[np.ndarray, float], secondary: tuple[np.ndarray, float],
+          tolerance: float, polish: np.ndarray | None = None, start: np.ndarray | None = None,
+          scale: float | None = None) -> Solution:
+    """The plan: least primary (within tolerance), then least secondary, then least polish.
+
+    `scale`: the size the secondary's gap is measured against (default: the secondary's value in
+    the LP relaxation; give it where that value is near 0, as in Dinkelbach's iterations)."""
+    t_end = time.perf_counter() + session.options.time_limit
+    if session.has_free_integers():
+        return _weighted(session, primary, secondary, tolerance, polish, start, t_end, scale)
+    with session.relaxed():  # every integer column is fixed by its bounds: an LP, exactly
+        return _lexicographic(session, primary, secondary, tolerance, polish, t_end)
+
+
+def _left(t_end: float) -> float:
+    return max(1.0, t_end - time.perf_counter())
+
+
+def _give(value: float) -> float:
+    """How far a held objective may move: a little, relative to its size, never near zero."""
+    return max(HOLD_GIVE, HOLD_GIVE_SHARE * abs(value))
+
+
+def _lexicographic(session, primary, secondary, tolerance, polish, t_end) -> Solution:
+    """Least primary; then least secondary with the primary held; then the polish (an LP run each)."""
+    (c1, off1), (c2, off2) = primary, secondary
+    first = session.run(c1, off1, _left(t_end))
+    if first.values is None:
+        return first
+    least = float(c1 @ first.values)
+    with session.holding(c1, least + _give(least)) as row:
+        second = session.run(c2, off2, _left(t_end))
+        if second.values is None:  # the hold is never tighter than a plan just found: a solver failure
+            first.status = Status.SUBOPTIMAL if first.status == Status.OPTIMAL else first.status
+            first.message = f"the objective's run ended {second.message}; the least-overspend plan is shown"
+            first.extra.update(primary_value=least + off1, overspend_tolerance=tolerance)
+            return first
+        duals = second.row_duals
+        second.extra["marginal"] = max(0.0, -float(duals[row])) if duals is not None else None
+        second.row_duals = duals[:session.num_row] if duals is not None else None
+        if polish is not None:
+            value = float(c2 @ second.values)
+            with session.holding(c2, value + max(_give(value), POLISH_TOL * abs(value))):
+                third = session.run(polish, 0.0, _left(t_end))
+            if third.status == Status.OPTIMAL and third.values is not None:
+                second.values = third.values
+                second.extra["polished"] = True
+    second.seconds += first.seconds
+    second.extra.update(primary_value=float(c1 @ second.values) + off1, overspend_tolerance=tolerance)
+    if first.status != Status.OPTIMAL and second.status == Status.OPTIMAL:
+        second.status = first.status
+    return second
+
+
+def _weighted(session, primary, secondary, tolerance, polish, start, t_end, scale) -> Solution:
+    (c1, off1), (c2, off2) = primary, secondary
+    with session.relaxed():  # the LP relaxation: a bound on the objective, and the price of overspend
+        relax = _lexicographic(session, primary, secondary, tolerance, None, t_end)
+    if relax.values is None:
+        return relax  # infeasible even with integers relaxed (or no plan): the caller explains
+    scale = max(1e-9, abs(float(c2 @ relax.values) + off2) if scale is None else abs(scale))
+    gap = session.options.mip_rel_gap * scale
+    W = max(W_FLOOR, W_SAFETY * (relax.extra.get("marginal") or 0.0), 2 * gap / tolerance)
+    spent = relax.seconds
+    for round_ in range(1, W_ROUNDS + 1):
+        mip = session.run(c2 + W * c1, off2 + W * off1, _left(t_end), start=start, abs_gap=gap)
+        spent += mip.seconds
+        if mip.values is None:
+            mip.seconds = spent
+            return mip
+        with session.fixed(mip.values):
+            plan = _lexicographic(session, primary, secondary, tolerance, polish, t_end)
+        spent += plan.seconds
+        if plan.values is None:  # the plan's own decisions do not solve as an LP: numerical trouble
+            mip.status = Status.SUBOPTIMAL if mip.status == Status.OPTIMAL else mip.status
+            mip.message = f"the plan's fixed LP ended {plan.message}"
+            mip.seconds = spent
+            return mip
+        overspent = float(c1 @ mip.values) > plan.extra["primary_value"] - off1 + tolerance
+        marginal = plan.extra.get("marginal") or 0.0
+        certified = not overspent and 2 * marginal <= W
+        if certified or round_ == W_ROUNDS or time.perf_counter() >= t_end:
+            break
+        W = max(W * W_RAISE, W_SAFETY * marginal)
+        start = mip.values
+    value = float(c2 @ plan.values) + off2
+    weighted = value + W * plan.extra["primary_value"]
+    plan.mip_gap = max(0.0, weighted - mip.bound) / scale if mip.bound is not None else None
+    plan.bound = mip.bound
+    plan.seconds = spent
+    plan.extra.update(weight=W, rounds=round_, certified=certified, mip_status=mip.status)
+    if mip.status != Status.OPTIMAL:
+        plan.status = mip.status  # time_limit: the best found, flagged with its gap
+    elif not certified:
+        plan.status = Status.SUBOPTIMAL
+        plan.message = (f"the overspend weight could not be certified in {W_ROUNDS} rounds "
+                        f"(marginal gain of overspend {marginal:.4g} per unit against a weight of {W:.4g})")
+    return plan
