@@ -1,9 +1,9 @@
 """Small instances for the model tests, built in a tmp dir from one minimal valid base.
 
 `Case()` is the base: one cohort (`people`) with two need levels, one service (`help`,
-people/emerging, in-house at £100 a unit), one funding stream (`general`, £100,000 a year,
-pays anything and overheads), horizon 3 years, discount rate 0, no reserves, no staff and no
-buildings. A test changes only what it needs (`case.set`, `case.add`, `case.drop`,
+people/emerging, in-house at £100 a unit, no diminishing returns), one funding stream
+(`general`, £100,000 a year, pays anything and overheads), horizon 3 years and no evaluation
+years after it, discount rate 0, no reserves, no staff, no buildings, no duties, no pace limits. A test changes only what it needs (`case.set`, `case.add`, `case.drop`,
 `case.meta`), then `case.load(tmp_path)` writes the CSVs and loads them through the
 ordinary loader (validation included), so every test instance is a valid instance.
 
@@ -35,6 +35,7 @@ BASE_META = {
     "discount_rate": 0.0,
     "levels": ["emerging", "crisis"],
     "reserves": {"opening": 0, "minimum": 0, "flexible_capital_receipts": False},
+    "evaluation_years": "horizon",  # no years after the horizon unless a test asks (None: the default)
 }
 
 BASE_TABLES = {
@@ -54,14 +55,20 @@ BASE_TABLES = {
         dict(cohort="people", level="crisis", domain="wellbeing", harm_per_person_year=4),
     ],
     "services": [dict(service="help", cohort="people", level="emerging", people_per_unit=1, base_units=50,
-                      min_units=0, max_units=1000, building_types="", tags="early_help")],
+                      min_units=0, max_units=1000, building_types="", tags="early_help", marginal_effect=1)],
     "gains": [dict(service="help", domain="wellbeing", gain_per_unit=0.5)],
     "mechanisms": [dict(mechanism="in_house", transaction_rate=0, lead_years=0)],
-    "options": [dict(service="help", mechanism="in_house", current="true", unit_cost=100, quality=1, effect=0,
+    "options": [dict(service="help", mechanism="in_house", current="true", unit_cost=100, quality=1, effect_escalation=0,
                      failure_demand=0, setup_cost=0, max_share=1)],
     "funding": [dict(stream="general", base_amount=100000, subject_to_cut="true", scope="*", overheads="true",
                      poolable="false", pooled_scope="", pooling_cost=0, partner="council")],
 }
+
+
+def every_move(effect: float) -> dict:
+    """An option's effect on every onward move of the people it serves, escalation and persistence
+    alike (the meaning `effect` had before the two were told apart)."""
+    return {"effect_escalation": effect, "effect_resolution": effect}
 
 
 def _matches(row: dict, match: dict) -> bool:
@@ -103,7 +110,12 @@ class Case:
     def write(self, folder: Path) -> Path:
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
-        write_meta(folder / "instance.yaml", self.meta)
+        meta = dict(self.meta)
+        if meta.get("evaluation_years") == "horizon":
+            meta["evaluation_years"] = meta["horizon_years"]
+        if meta.get("evaluation_years") is None:
+            meta.pop("evaluation_years", None)
+        write_meta(folder / "instance.yaml", meta)
         for name, rows in self.tables.items():
             if not rows:
                 continue

@@ -74,7 +74,7 @@ def test_infeasible_run_exits_3_naming_the_duty(tmp_path):
     (folder / "services.csv").write_text(services)
     r = invoke("solve", folder, "--out", tmp_path / "out", "--xlsx", tmp_path / "plan.xlsx")
     assert r.exit_code == 3, r.output
-    assert "statutory duty for children/crisis in year 1" in r.stderr and "child_protection" in r.stderr
+    assert "statutory duty child_protection (children/crisis) in year 1" in r.stderr and "child_protection" in r.stderr
     # --out keeps the status and the conflicts even without a plan; no tables, no workbook
     written = json.loads((tmp_path / "out" / "summary.json").read_text())
     assert written["summary"]["status"] == "infeasible"

@@ -42,9 +42,10 @@ def _rows(df, **match):
     return mask
 
 
-def staff_limited(tmp_path, agency_hours=0.0, name="staff"):
+def staff_limited(tmp_path, agency_hours=0.0, name="staff", early_help_resolves=0.0):
     """Child protection in-house only, 60 social-worker hours a child, 5 FTE, no hiring, no agency
-    (unless `agency_hours`), and crisis arrivals growing 50% a year: the duty outgrows the staff."""
+    (unless `agency_hours`), and crisis arrivals growing 50% a year: the duty outgrows the staff.
+    `early_help_resolves`: early help's effect_resolution (it also keeps children out of emerging need)."""
     def workforce(df):
         m = _rows(df, role="social_worker")
         df.loc[m, ["fte_base", "hours_per_fte", "max_hire", "max_release", "max_agency_hours"]] = \
@@ -60,12 +61,12 @@ def staff_limited(tmp_path, agency_hours=0.0, name="staff"):
         keep = ~((df["service"] == "child_protection") & (df["mechanism"] != "in_house"))
         df = df[keep].copy()
         df.loc[_rows(df, service="child_protection", mechanism="in_house"), ["failure_demand", "effect_escalation"]] = ["0", "0"]
+        df.loc[df["service"] == "early_help", "effect_resolution"] = repr(float(early_help_resolves))
         return df
 
     def needs(df):
-        df.loc[_rows(df, cohort="children", level="crisis"),
-               ["population_base", "arrivals_per_year", "arrivals_growth", "statutory_coverage"]] = \
-            ["100", "10", "0.5", "1"]
+        df.loc[_rows(df, cohort="children", level="crisis"),  # tiny's duty child_protection covers it all
+               ["population_base", "arrivals_per_year", "arrivals_growth"]] = ["100", "10", "0.5"]
         return df
 
     def services(df):
@@ -98,7 +99,7 @@ def test_statutory_duty_against_staff_limits_is_named_with_the_hour_shortfall(tm
     head = ex.lines[0]
     year = ex.first_year
     assert year is not None and year > 1, "need rises: the first years are feasible"
-    assert head.startswith(f"statutory duty for children/crisis in year {year} needs ")
+    assert head.startswith(f"statutory duty child_protection (children/crisis) in year {year} needs ")
     m = HOURS.search(head)
     assert m, head
     hours = _number(m.group(1))
@@ -112,7 +113,7 @@ def test_statutory_duty_against_staff_limits_is_named_with_the_hour_shortfall(tm
     assert short * 60 == pytest.approx(hours, rel=0.02)
     # the members map back to the named families
     fams = {mem.family for mem in ex.members}
-    assert "statutory_duty" in fams and "need_flow" in fams
+    assert "duty_met" in fams and "need_flow" in fams
     assert any(mem.family == "x" and mem.key[:2] == ("child_protection", "in_house") for mem in ex.members) \
         or "staff_hours" in fams
     assert "IIS" in ex.lines[-1] and "relaxation" in ex.lines[-1]
@@ -138,9 +139,11 @@ def test_the_hour_shortfall_is_exact(tmp_path):
 
 
 def test_salami_fails_earlier_and_names_the_policy_cap(tmp_path):
-    """Salami slicing holds early help at its cut level: the same duty fails sooner, and the policy's
-    cap on early_help is part of the conflict."""
-    inst = staff_limited(tmp_path)
+    """Salami slicing holds early help at its cut level: the same duty fails no later, and the policy's
+    cap on early_help is part of the conflict. (Early help must matter for that: with its escalation
+    effect alone even the most of it cannot avert this duty's shortfall, so here it also resolves 80%
+    of the emerging need of those it serves.)"""
+    inst = staff_limited(tmp_path, early_help_resolves=0.8)
     e = infeasible_engine(inst, "redesign")
     redesign_year = explain(e.session, e.md).first_year
     plan = e.run("salami", 0.0, verify=False)
@@ -148,7 +151,7 @@ def test_salami_fails_earlier_and_names_the_policy_cap(tmp_path):
     ex = explain(e.session, e.md)
     assert ex.first_year <= redesign_year
     text = "\n".join(ex.lines)
-    assert f"statutory duty for children/crisis in year {ex.first_year}" in ex.lines[0]
+    assert f"statutory duty child_protection (children/crisis) in year {ex.first_year}" in ex.lines[0]
     assert "the policy's cap of" in text and "units of early_help" in text
 
 
@@ -162,17 +165,13 @@ def test_service_maximum_below_the_duty(tmp_path):
         df.loc[df["service"] == "child_protection", "failure_demand"] = "0"
         return df
 
-    def needs(df):
-        df.loc[_rows(df, cohort="children", level="crisis"), "statutory_coverage"] = "1"
-        return df
-
-    inst = load_instance(edited_tiny(tmp_path, "maxu", services=services, options=options, needs=needs))
+    inst = load_instance(edited_tiny(tmp_path, "maxu", services=services, options=options))
     for policy in ("redesign", "salami"):
         e = infeasible_engine(inst, policy)
         ex = explain(e.session, e.md)
         year = ex.first_year
         head = ex.lines[0]
-        m = re.search(rf"statutory duty for children/crisis in year {year} needs ([\d,.]+) units of "
+        m = re.search(rf"statutory duty child_protection \(children/crisis\) in year {year} needs ([\d,.]+) units of "
                       r"child_protection more than its maximum of 80 units allow", head)
         assert m, head
         # in year 1 nothing the plan does changes need: the shortfall is need minus 80, from the data
@@ -188,10 +187,10 @@ def test_elastic_fallback_reports_slack_by_family(tmp_path):
     first = explain(e.session, e.md).first_year
     ex = explain(e.session, e.md, use_iis=False)
     assert ex.method == "elastic"
-    assert ex.lines[0].startswith(f"statutory duty for children/crisis in year {first} ")
+    assert ex.lines[0].startswith(f"statutory duty child_protection (children/crisis) in year {first} ")
     assert re.search(r"short by [\d,.]+ people", ex.lines[0])
     assert ex.slacks and all(v > 0 for _, v in ex.slacks)
-    assert any(name.startswith("demand.statutory_duty[children,crisis,") for name, _ in ex.slacks)
+    assert any(name.startswith("demand.duty_met[child_protection,") for name, _ in ex.slacks)
     assert "elastic re-solve" in ex.lines[-1] and "integer decisions kept" in ex.lines[-1]
 
 
@@ -254,11 +253,13 @@ def test_every_family_has_words(tmp_path):
         words = describe(con, e.md)
         assert words != con.name and "[" not in words, (con.name, words)
         families.add(family_of(con))
-    assert {"statutory_duty", "need_flow", "coverage", "service_max", "policy_units", "staff_hours",
-            "fte_balance", "building_capacity", "stream_limit", "service_funding", "overheads_funding",
-            "reserves"} <= families
+    assert {"duty_met", "need_flow", "coverage", "service_max", "policy_units", "staff_hours",
+            "fte_balance", "building_capacity", "stream_limit", "service_funding", "staff_funding",
+            "overheads_funding", "reserves", "pace_growth", "pace_decline", "exit_rate", "share_cap",
+            "full_effect", "beyond_link"} <= families
     for v in e.session.columns:
-        if family_of(v) in ("x", "n", "hire", "release", "agency", "fte", "adopt", "open", "extra", "pool"):
+        if family_of(v) in ("x", "n", "hire", "release", "agency", "fte", "adopt", "open", "extra", "pool", "above",
+                            "idle", "beyond", "fund_staff"):
             for side, val in (("upper", v.ub), ("lower", v.lb)):
                 if val is not None:
                     words = describe_bound(v, side, val, e.md)

@@ -72,20 +72,21 @@ def test_transaction_cost_on_the_current_option(tmp_path):
     assert mk.series(units, "direct_spend", service="help") == mk.approx([20000] * 3)
 
 
-# --- reach ---------------------------------------------------------------------------------------
+# --- share_cap ------------------------------------------------------------------------------------
 
-def test_max_share_limits_an_option_to_its_share_of_the_need(tmp_path):
-    # need 1,000 a year; new option help/budget: £50 a unit, no setup, max_share 0.3.
-    # budget is twice as good per pound, but reaches at most 0.3 x 1,000 = 300 people:
-    #   budget 300 units = £15,000; the other £5,000 -> 50 in-house units.
+def test_max_share_limits_an_option_to_its_share_of_the_service(tmp_path):
+    # need 1,000 a year; new option help/budget: £50 a unit, no setup, max_share 0.3 of help's units.
+    # budget is twice as good per pound but delivers at most 30% of the service: b = 0.3 (b + i),
+    # so b = 3/7 i, and £20,000 buys 50 b + 100 i = (150/7 + 100) i: i = 140,000 / 850 = 164.71,
+    # b = 70.59 (it used to be 30% of the need, 300 units: more than the service itself delivers).
     c = big_need(mk.Case())
     c.set("funding", dict(stream="general"), base_amount=20000)
     c.add("mechanisms", mechanism="budget", transaction_rate=0, lead_years=0)
     c.add("options", service="help", mechanism="budget", current="false", unit_cost=50, max_share=0.3)
     plan = mk.run(c.load(tmp_path), "redesign")
     units = plan.tables["units"]
-    assert mk.series(units, "units", mechanism="budget") == mk.approx([300] * 3)
-    assert mk.series(units, "units", mechanism="in_house") == mk.approx([50] * 3)
+    assert mk.series(units, "units", mechanism="in_house") == mk.approx([140000 / 850] * 3)
+    assert mk.series(units, "units", mechanism="budget") == mk.approx([60000 / 850] * 3)
 
 
 # --- adoption: pays back or not ------------------------------------------------------------------

@@ -120,7 +120,7 @@ def test_salami_cuts_fte_as_fast_as_release_limits_allow(overstaffed):
     assert mk.series(wf, "redundancy_cost") == mk.approx([10000, 10000, 5000])
     assert mk.series(plan.tables["units"], "units", service="grant") == mk.approx([250] * 3)
     # spend 500 + 25,000 direct + staff: 195,500 / 155,500 / 130,500 against 130,000
-    assert plan.summary["overspend_total"] == mk.approx(65500 + 25500 + 500, rel=1e-5)
+    assert plan.summary["overspend_nominal"] == mk.approx(65500 + 25500 + 500, rel=1e-5)
 
 
 def test_salami_fte_follows_the_cut_when_money_is_slack(tmp_path):

@@ -80,11 +80,11 @@ def ladder(tmp_path):
              min_units=0, max_units=1000, building_types="", tags="statutory")])
     c.replace("gains", [dict(service=s, domain="wellbeing", gain_per_unit=0.5) for s in ("uni", "help", "care")])
     c.replace("options", [
-        dict(service="uni", mechanism="in_house", current="true", unit_cost=100, quality=1, effect=0,
+        dict(service="uni", mechanism="in_house", current="true", unit_cost=100, quality=1, effect_escalation=0,
              failure_demand=0, setup_cost=0, max_share=1),
-        dict(service="help", mechanism="in_house", current="true", unit_cost=100, quality=1, effect=1,
+        dict(service="help", mechanism="in_house", current="true", unit_cost=100, quality=1, effect_escalation=1,
              failure_demand=0, setup_cost=0, max_share=1),
-        dict(service="care", mechanism="in_house", current="true", unit_cost=200, quality=1, effect=0,
+        dict(service="care", mechanism="in_house", current="true", unit_cost=200, quality=1, effect_escalation=0,
              failure_demand=0, setup_cost=0, max_share=1)])
     c.set("funding", dict(stream="general"), base_amount=30000)
     return c.load(tmp_path)
@@ -145,9 +145,9 @@ def bought(tmp_path):
     c.replace("gains", [dict(service="help", domain="wellbeing", gain_per_unit=1),
                         dict(service="own", domain="wellbeing", gain_per_unit=1)])
     c.replace("options", [
-        dict(service="help", mechanism="block", current="true", unit_cost=100, quality=1, effect=0,
+        dict(service="help", mechanism="block", current="true", unit_cost=100, quality=1, effect_escalation=0,
              failure_demand=0, setup_cost=0, max_share=1),
-        dict(service="own", mechanism="in_house", current="true", unit_cost=100, quality=1, effect=0,
+        dict(service="own", mechanism="in_house", current="true", unit_cost=100, quality=1, effect_escalation=0,
              failure_demand=0, setup_cost=0, max_share=1)])
     c.set("funding", dict(stream="general"), base_amount=20000)
     return c.load(tmp_path)
@@ -250,7 +250,7 @@ def growing_duty(tmp_path):
     c.add("services", service="care", cohort="people", level="crisis", people_per_unit=1, base_units=10,
           min_units=0, max_units=100, building_types="", tags="statutory")
     c.add("gains", service="care", domain="wellbeing", gain_per_unit=1)
-    c.add("options", service="care", mechanism="in_house", current="true", unit_cost=100, quality=1, effect=0,
+    c.add("options", service="care", mechanism="in_house", current="true", unit_cost=100, quality=1, effect_escalation=0,
           failure_demand=0, setup_cost=0, max_share=1)
     _role(c, role="sw", max_hire=1, max_release=0.2, redundancy_cost=10000, agency_cost_per_hour=50,
           max_agency_hours=500)

@@ -19,7 +19,7 @@ changes:
   - table: options
     add:
       - {service: early_help, mechanism: co_production, current: false, unit_cost: 300, quality: 1.2,
-         effect: 0.45, failure_demand: 0.02, setup_cost: 15000, max_share: 1}
+         effect_escalation: 0.45, failure_demand: 0.02, setup_cost: 15000, max_share: 1}
 """
 NEUTRAL = """\
 name: school-rate
@@ -64,7 +64,8 @@ def test_helpful_question_improves_on_the_base(answers):
     # less overspend at the same cut: the redesign's first objective
     assert top["overspend_change"] < -10_000
     assert top["verdict"].startswith("less overspend")
-    assert top["payback_year"] == 1
+    # its £15,000 setup falls in year 1 (lead time 1) and it delivers from year 2: it pays back then
+    assert top["payback_year"] == 2
 
 
 def test_infeasible_question_last_with_its_reason(answers):

@@ -90,10 +90,10 @@ def test_scale_a_text_column_fails(tiny):
 
 def test_scale_out_of_range_fails_naming_the_rows(tiny):
     with pytest.raises(InputError) as e:
-        apply_scenario(tiny, {"changes": [{"table": "needs", "where": {"level": "crisis"},
-                                            "scale": {"statutory_coverage": 1.5}}]})
+        apply_scenario(tiny, {"changes": [{"table": "options", "where": {"service": "early_help"},
+                                            "scale": {"failure_demand": 15}}]})
     text = errors(e)
-    assert "between 0 and 1" in text and "children/crisis (1 x 1.5 = 1.5)" in text
+    assert "between 0 and 1" in text and "early_help/in_house (0.1 x 15 = 1.5)" in text
 
 
 def test_add_rows_with_defaults(tiny):

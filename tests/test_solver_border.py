@@ -39,7 +39,11 @@ def session():
 def timed(session, limit=LIMIT, relaxed=False):
     cost, off = session.objective_vector({"value": 1.0})
     t = time.perf_counter()
-    sol = session._run_relaxed(cost, off, limit) if relaxed else session._run(cost, off, None, limit)
+    if relaxed:
+        with session.relaxed():
+            sol = session.run(cost, off, limit)
+    else:
+        sol = session.run(cost, off, limit)
     return sol, time.perf_counter() - t
 
 

@@ -30,7 +30,10 @@ class HandPlan:
 
 @pytest.fixture(scope="module")
 def tiny():
-    return load_instance(TINY)
+    """instances/tiny with no evaluation years after its horizon (the hand plan stops at year 5)."""
+    inst = load_instance(TINY).copy()
+    inst.meta["evaluation_years"] = inst.horizon
+    return inst
 
 
 def build_status_quo_plan(inst, cut: dict | None = None) -> HandPlan:
@@ -49,12 +52,16 @@ def build_status_quo_plan(inst, cut: dict | None = None) -> HandPlan:
     def served_per_unit(s):
         return services.at[s, "people_per_unit"] * (1 - current.at[s, "failure_demand"])
 
-    # base-year source of each need: population minus what the current options prevented
-    base_source = {}
-    for kl, row in needs.iterrows():
-        prevented = sum(current.at[s, "effect_escalation"] * served_per_unit(s) * services.at[s, "base_units"]
-                        for s in services.index if (services.at[s, "cohort"], services.at[s, "level"]) == kl)
-        base_source[kl] = row["population_base"] - prevented
+    coverage = inst.statutory_coverage()  # duties.csv: one duty a statutory need, met by its one service
+
+    def escalates(t) -> bool:  # a move to another cohort or level: cut by effect_escalation
+        return (t["from_cohort"], t["from_level"]) != (t["to_cohort"], t["to_level"])
+
+    # base-year source of each need and kind of move: population minus what the current options
+    # kept off escalation (their effects on persistence are 0 in tiny; units at base: full effect)
+    base_prevented = {kl: sum(current.at[s, "effect_escalation"] * served_per_unit(s) * services.at[s, "base_units"]
+                              for s in services.index if (services.at[s, "cohort"], services.at[s, "level"]) == kl)
+                      for kl in needs.index}
 
     need, units, prevented = {}, {}, {}
     for y in years:
@@ -62,7 +69,9 @@ def build_status_quo_plan(inst, cut: dict | None = None) -> HandPlan:
             n = row["arrivals_per_year"] * (1 + row["arrivals_growth"]) ** y
             for _, t in tr[(tr["to_cohort"] == kl[0]) & (tr["to_level"] == kl[1])].iterrows():
                 src, back = (t["from_cohort"], t["from_level"]), y - t["lag_years"]
-                n += t["rate"] * (base_source[src] if back <= 0 else need[(*src, back)] - prevented[(*src, back)])
+                cut_off = base_prevented[src] if back <= 0 else prevented[(*src, back)]
+                source = needs.at[src, "population_base"] if back <= 0 else need[(*src, back)]
+                n += t["rate"] * (source - (cut_off if escalates(t) else 0.0))
             need[(*kl, y)] = n
         for kl, row in needs.iterrows():
             prevented[(*kl, y)] = 0.0
@@ -70,7 +79,7 @@ def build_status_quo_plan(inst, cut: dict | None = None) -> HandPlan:
             kl = (services.at[s, "cohort"], services.at[s, "level"])
             spu = served_per_unit(s)
             n = need[(*kl, y)]
-            u = min(max(services.at[s, "base_units"], needs.at[kl, "statutory_coverage"] * n / spu), n / spu)
+            u = min(max(services.at[s, "base_units"], coverage.get(kl, 0.0) * n / spu), n / spu)
             assert u <= services.at[s, "max_units"]
             units[(s, y)] = u
             prevented[(*kl, y)] += current.at[s, "effect_escalation"] * spu * u
@@ -166,7 +175,7 @@ def build_status_quo_plan(inst, cut: dict | None = None) -> HandPlan:
                 continue
             pay = amount if "*" in scope else min(amount, left[(f, y)])
             if pay > 0:
-                frows.append(dict(stream=f, service=s, year=y, amount=pay))
+                frows.append(dict(stream=f, service=s, role="", year=y, amount=pay))
                 left[(f, y)] -= pay
                 amount -= pay
             if amount <= 0:
@@ -177,17 +186,22 @@ def build_status_quo_plan(inst, cut: dict | None = None) -> HandPlan:
     build_y = buildings_t.assign(c=buildings_t["fixed_cost"] + buildings_t["hours_cost"]
                                  + buildings_t["extended_cost"]).groupby("year")["c"].sum()
     oh_stream = next(f for f in fund.index if fund.at[f, "overheads"])
+    role_cost = workforce_t.assign(c=workforce_t["staff_cost"] + workforce_t["agency_cost"]
+                                   + workforce_t["redundancy_cost"]).set_index(["role", "year"])["c"]
+    for (role, y), c in role_cost.items():  # each role's staff from the overheads stream
+        frows.append(dict(stream=oh_stream, service="staff", role=role, year=y, amount=c))
     for y in years:
-        frows.append(dict(stream=oh_stream, service="overheads", year=y, amount=staff_y[y] + build_y[y]))
+        frows.append(dict(stream=oh_stream, service="overheads", role="", year=y, amount=build_y[y]))
     funding_t = pd.DataFrame(frows)
     spent = funding_t.groupby(["stream", "year"])["amount"].sum()
     srows = []
     for f in fund.index:
         for y in years:
             sp = float(spent.get((f, y), 0.0))
-            assert sp <= available[(f, y)] + 1e-6, (f, y, sp, available[(f, y)])  # no overspend, no reserves
+            over = max(0.0, sp - available[(f, y)])  # no reserves drawn: what the money lacks is overspend
+            assert over == 0.0 or fund.at[f, "subject_to_cut"], (f, y, over)  # only where the cut fell
             srows.append(dict(stream=f, year=y, available=available[(f, y)], spent=sp, reserves_drawn=0.0,
-                              overspend=0.0))
+                              overspend=over))
     streams_t = pd.DataFrame(srows)
     poolable = fund[fund["poolable"]]
     pooling_t = pd.DataFrame(dict(stream=poolable.index, pooled=False, pooling_cost=poolable["pooling_cost"].values))
@@ -231,13 +245,16 @@ def build_status_quo_plan(inst, cut: dict | None = None) -> HandPlan:
             n = row["arrivals_per_year"] * (1 + row["arrivals_growth"]) ** y
             for _, t in tr[(tr["to_cohort"] == kl[0]) & (tr["to_level"] == kl[1])].iterrows():
                 src, back = (t["from_cohort"], t["from_level"]), y - t["lag_years"]
-                n += t["rate"] * (base_source[src] if back <= 0 else n0[(*src, back)])
+                base = needs.at[src, "population_base"] - (base_prevented[src] if escalates(t) else 0.0)
+                n += t["rate"] * (base if back <= 0 else n0[(*src, back)])
             n0[(*kl, y)] = n
     none = -sum(disc[y] * hm.get((k, l), 0.0) * n for (k, l, y), n in n0.items()) \
         - terminal({(k, l): n for (k, l, y), n in n0.items() if y == H})
     ds = float((spend_t["total"] * spend_t["discount_factor"]).sum())
     top = inst.levels[-1]
-    summary = dict(status="optimal", policy="status_quo", discounted_spend=ds, overspend=0.0, overspend_total=0.0,
+    overspend = float((streams_t["overspend"] * streams_t["year"].map(disc)).sum())
+    summary = dict(status="optimal", policy="status_quo", discounted_spend=ds, overspend=overspend,
+                   overspend_nominal=float(streams_t["overspend"].sum()),
                    outcome_value=value, outcome_none=none, outcome_gain=value - none,
                    outcome_per_million=(value - none) / ds * 1e6, terminal_harm=terminal(nH),
                    terminal_cost=disc[H] * sum(needs.at[kl, "future_cost"] * n for kl, n in nH.items()),
@@ -284,10 +301,11 @@ def test_units_change_breaks_need_flow(tiny, good):
     bad = corrupt(good)
     u = bad.tables["units"]
     i = u.index[(u["service"] == "early_help") & (u["mechanism"] == "in_house") & (u["year"] == 2)][0]
-    u.loc[i, "units"] *= 0.5  # fewer served this year; next year's need must have grown
+    u.loc[i, "units"] *= 0.5  # fewer served this year: more escalate into crisis next year
     msgs = verify(tiny, bad, NO_CUT)
-    assert any(m.startswith("need_flow: children/emerging year 3") for m in msgs), msgs
     assert any(m.startswith("need_flow: children/crisis year 3") for m in msgs), msgs
+    # early help's effect is on escalation only: emerging need (persistence) is what it was
+    assert not any(m.startswith("need_flow: children/emerging") for m in msgs), msgs
 
 
 def test_need_changed_breaks_need_flow(tiny, good):
@@ -420,7 +438,7 @@ def test_statutory_service_cut_below_duty(tiny, good):
     u.loc[sel, "people_served"] *= 0.9
     u.loc[sel, "direct_spend"] *= 0.9
     msgs = verify(tiny, bad, NO_CUT)
-    assert any(m.startswith("statutory_duty: children/crisis year 1") for m in msgs), msgs
+    assert any(m.startswith("duty_met: duty child_protection (children/crisis) year 1") for m in msgs), msgs
 
 
 def test_cut_changes_available(tiny, good):
@@ -439,7 +457,7 @@ def test_overspend_covers_the_gap(tiny, good):
     s.loc[gf, "overspend"] = s.loc[gf, "spent"] - s.loc[gf, "available"]
     disc = {y: (1 + tiny.discount_rate) ** -y for y in range(1, 6)}
     bad.summary["overspend"] = float(sum(disc[y] * o for y, o in zip(s.loc[gf, "year"], s.loc[gf, "overspend"])))
-    bad.summary["overspend_total"] = float(s.loc[gf, "overspend"].sum())
+    bad.summary["overspend_nominal"] = float(s.loc[gf, "overspend"].sum())
     assert verify(tiny, bad, {y: 0.5 for y in range(1, 6)}) == []
 
 
@@ -469,16 +487,19 @@ def test_missing_table_is_reported(tiny, good):
 
 
 def test_verify_does_not_use_the_model():
-    # independence: verify.py imports neither Pyomo nor anything of commissionopt.model
+    # independence: no module of solve/verify imports Pyomo or anything of commissionopt.model
     import ast
-    src = (Path(__file__).resolve().parents[1] / "src" / "commissionopt" / "solve" / "verify.py").read_text()
+    folder = Path(__file__).resolve().parents[1] / "src" / "commissionopt" / "solve" / "verify"
+    files = sorted(folder.glob("*.py"))
+    assert len(files) >= 5
     imported = set()
-    for node in ast.walk(ast.parse(src)):
-        if isinstance(node, ast.Import):
-            imported |= {a.name for a in node.names}
-        elif isinstance(node, ast.ImportFrom):
-            imported.add("." * node.level + (node.module or ""))
-    assert not any("pyomo" in m or "model" in m for m in imported), imported
+    for f in files:
+        for node in ast.walk(ast.parse(f.read_text())):
+            if isinstance(node, ast.Import):
+                imported |= {a.name for a in node.names}
+            elif isinstance(node, ast.ImportFrom):
+                imported.add("." * node.level + (node.module or ""))
+    assert not any("pyomo" in m or "model" in m or m.startswith("..") for m in imported), imported
 
 
 # ---------------------------------------------------------------------------------------
@@ -512,3 +533,87 @@ def test_solve_front_door_verifies(tiny):
     mod = pytest.importorskip("commissionopt.runs.engine")
     plan = mod.solve(tiny, "redesign", 0.1)
     assert plan.summary.get("verified") is True, plan.violations
+
+
+# --- the families of formulation v2 -----------------------------------------------------------
+
+def _units_row(plan, service, mechanism, year):
+    u = plan.tables["units"]
+    return u.index[(u["service"] == service) & (u["mechanism"] == mechanism) & (u["year"] == year)][0]
+
+
+def test_pace_growth_caught(tiny, good):
+    # tiny's pace: at most 25% more units a year (instance.yaml pace); early help jumps 60% in year 2
+    bad = corrupt(good)
+    bad.tables["units"].loc[_units_row(bad, "early_help", "in_house", 2), "units"] *= 1.6
+    assert any(m.startswith("pace_growth: early_help year 2") for m in verify(tiny, bad, NO_CUT))
+
+
+def test_exit_rate_caught(tiny, good):
+    # residential care's spot placements: at most 35% leave a year; half leave in year 3
+    bad = corrupt(good)
+    bad.tables["units"].loc[_units_row(bad, "residential_care", "spot_purchase", 3), "units"] *= 0.5
+    msgs = verify(tiny, bad, NO_CUT)
+    assert any(m.startswith("exit_rate: residential_care/spot_purchase year 3") for m in msgs), msgs
+    assert any(m.startswith("pace_decline: residential_care year 3") for m in msgs), msgs
+
+
+def test_share_cap_caught(tiny, good):
+    # personal budgets may deliver at most 40% of home support's units
+    bad = corrupt(good)
+    u = bad.tables["units"]
+    u.loc[_units_row(bad, "home_support", "personal_budget", 2), "units"] = 100.0
+    msgs = verify(tiny, bad, NO_CUT)
+    assert any(m.startswith("share_cap: home_support/personal_budget year 2") for m in msgs), msgs
+
+
+def test_full_effect_beyond_more_than_delivered_caught(tiny, good):
+    bad = corrupt(good)
+    u = bad.tables["units"]
+    u["units_beyond_full_effect"] = 0.0
+    u.loc[_units_row(bad, "early_help", "in_house", 1), "units_beyond_full_effect"] = 1e6
+    msgs = verify(tiny, bad, NO_CUT)
+    assert any(m.startswith("full_effect: early_help/in_house year 1") for m in msgs), msgs
+
+
+def test_staff_paid_by_a_stream_that_may_not_caught(tiny, good):
+    # the Better Care Fund pays neither overheads nor any service a social worker works for
+    bad = corrupt(good)
+    f = bad.tables["funding"]
+    f.loc[(f["service"] == "staff") & (f["role"] == "social_worker") & (f["year"] == 1), "stream"] = "better_care_fund"
+    msgs = verify(tiny, bad, NO_CUT)
+    assert any(m.startswith("staff_funding: better_care_fund pays") for m in msgs), msgs
+
+
+def test_overspend_on_a_stream_that_was_not_cut_caught(tiny, good):
+    bad = corrupt(good)
+    st = bad.tables["streams"]
+    st.loc[(st["stream"] == "better_care_fund") & (st["year"] == 2), "overspend"] = 50_000.0
+    msgs = verify(tiny, bad, NO_CUT)
+    assert any(m.startswith("overspend: better_care_fund year 2") for m in msgs), msgs
+
+
+def test_reserves_drawn_in_the_horizon_year_caught(tiny, good):
+    bad = corrupt(good)
+    st = bad.tables["streams"]
+    st.loc[(st["stream"] == "general_fund") & (st["year"] == 5), "reserves_drawn"] = 10_000.0
+    msgs = verify(tiny, bad, NO_CUT)
+    assert any(m.startswith("sustainable: general_fund draws £10,000 of reserves in year 5") for m in msgs), msgs
+
+
+def test_closure_inside_its_consultation_caught(tiny, good):
+    # the town family hub may close only after one year of consultation
+    bad = corrupt(good)
+    b = bad.tables["buildings"]
+    b.loc[b["building"] == "town_family_hub", "open"] = 0
+    msgs = verify(tiny, bad, NO_CUT)
+    assert any(m.startswith("closure_lead: town_family_hub is closed in year 1") for m in msgs), msgs
+
+
+def test_an_infinite_figure_is_never_verified(tiny, good):
+    bad = corrupt(good)
+    bad.summary["outcome_gain"] = float("inf")
+    bad.tables["outcomes"].loc[0, "gain"] = float("inf")
+    msgs = verify(tiny, bad, NO_CUT)
+    assert "finite: summary 'outcome_gain' is not a finite number (inf)" in msgs, msgs
+    assert any(m.startswith("finite: the 'outcomes' table") for m in msgs), msgs

@@ -190,6 +190,7 @@ def _workers(workers: int | None) -> int:
 def _plan_exit(plan) -> None:
     """Exit codes: 3 infeasible, 4 no plan in the time limit, 5 plan failed the independent check."""
     from .errors import InfeasibleError, NoPlanError, PlanCheckError
+    from .solve.status import Status
     status = plan.status
     if status == "infeasible":
         raise InfeasibleError(f"no plan meets every hard constraint ({plan.summary.get('policy')})",
@@ -198,7 +199,7 @@ def _plan_exit(plan) -> None:
         raise NoPlanError(f"the time limit passed before any plan was found ({plan.summary.get('policy')})")
     if plan.violations:
         raise PlanCheckError(plan.violations)
-    if status not in ("optimal", "time_limit"):
+    if status not in Status.HAS_PLAN:
         raise CommissionoptError(f"the solver ended with status {status}: {plan.summary.get('solver_message')}")
 
 

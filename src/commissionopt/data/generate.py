@@ -33,14 +33,18 @@ is no prefix and `area` is empty):
 - Reserves: opening 6%, minimum 4% of the yearly money.
 
 The base year is balanced: arrivals are set so that the base year is the steady state
-of the need recursion under base service (`n = a + R (n - prevented)`), so need stays
+of the need recursion under base service (`n = a + S n + R (n - prevented)`, S the
+persistence and R the other moves, which the services' effects cut), so need stays
 steady when nothing changes (older people's arrivals grow a little: demographic
 pressure: 0.5-1% a year), and the money is the base-year spend (direct, staff, buildings) plus 1%.
 
 Size (measured, benchmarks/README.md): the model has about
-`areas * years * (services * (mechanisms + 3.5) + 190)` variables and 1.2 times as many
-constraints, so at 5 mechanisms and 10 years 10k, 100k and 1M variables are about 110,
-1,160 and 11,600 services (the last as 4 areas of 2,900).
+`areas * E * (services * (2.7 mechanisms + 4.7) + 260)` variables, E the modelled years
+(the horizon plus the evaluation years after it: max(years + 10, 2 years) here, the
+longest lag being 10 years): per option and year a units column and, for an option with
+an effect, a column for its units past full effect; per service and year an idle column
+(and an above-rule column if statutory). So at 5 mechanisms and 10 years (E = 20) 100k
+variables are about 270 services.
 """
 from __future__ import annotations
 
@@ -414,11 +418,13 @@ class _Area:
             cover[idx[p]] = c
             cur = [next(o for o in s["options"] if o["current"]) for s in svcs]
             ebar[idx[p]] = sum(s["share"] * o["effect_escalation"] for s, o in zip(svcs, cur))
-        R = np.zeros((P, P))
+        # a move to another cohort or level is cut by the services' escalation effects; staying
+        # (persistence) is not (the generator gives no effect_resolution)
+        R, S = np.zeros((P, P)), np.zeros((P, P))
         for f, t, _, r in self.links:
-            R[idx[t], idx[f]] += r
+            (S if f == t else R)[idx[t], idx[f]] += r
         D = 1.0 - cover * ebar
-        M = R * D[None, :]
+        M = S + R * D[None, :]
         target = np.array([self.target[p] for p in self.pairs])
         arrivals = np.maximum(target - M @ target, 0.02 * target)
         arrivals = np.array([float(people(a)) for a in arrivals])  # as written

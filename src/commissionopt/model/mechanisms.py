@@ -41,13 +41,15 @@ def add_mechanisms(m: pyo.ConcreteModel, md: ModelData) -> pyo.Block:
     b.idle = pyo.Var(md.services, md.years, domain=pyo.NonNegativeReals, bounds=lambda _, s, y: (0.0, d["max_units"][s]))
     # above: a fixed policy's statutory service serving more than its rule's units because its duty
     # needs it (bounded to 0 unless a policy frees it; charged so that it appears only where needed)
-    b.above = pyo.Var(md.services, md.years, domain=pyo.NonNegativeReals, bounds=(0.0, 0.0))
+    statutory = [s for s in md.services if d["statutory_service"][s]]
+    b.above = pyo.Var(statutory, md.years, domain=pyo.NonNegativeReals, bounds=(0.0, 0.0))
     # policy_units: a policy's floor and ceiling on a service's units (mutable Params, so a policy or
     # a new cut changes row bounds only, never the matrix)
     b.policy_min = pyo.Param(md.services, md.years, mutable=True, initialize=0.0)
     b.policy_max = pyo.Param(md.services, md.years, mutable=True, initialize=lambda _, s, y: d["max_units"][s])
     b.policy_units = pyo.Constraint(md.services, md.years, rule=lambda _, s, y: pyo.inequality(
-        b.policy_min[s, y], capacity(b, d, s, y) - b.above[s, y], b.policy_max[s, y]))
+        b.policy_min[s, y], capacity(b, d, s, y) - (b.above[s, y] if (s, y) in b.above else 0.0),
+        b.policy_max[s, y]))
 
     _add_pace(b, md)
     _add_shares(b, md)

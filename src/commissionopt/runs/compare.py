@@ -1,8 +1,8 @@
 """The budget round: several policies on one accounting, side by side.
 
 Every policy is solved on the same compiled model. `redesign_same_money` is the
-redesign given exactly the money salami used, its overspend included, so that the
-two are compared on equal money.
+redesign given exactly the money salami used, its overspend included, and no more of the
+reserves than salami drew, so that the two are compared on equal money.
 """
 from __future__ import annotations
 
@@ -65,6 +65,12 @@ def same_money(plan: Plan) -> dict:
     return {(f, int(y)): float(o) for f, y, o in zip(st["stream"], st["year"], st["overspend"]) if o > 0}
 
 
+def same_reserves(plan: Plan) -> dict:
+    """{(stream, year): £} of reserves a plan drew: the most another policy may draw."""
+    st = plan.tables["streams"]
+    return {(f, int(y)): float(r) for f, y, r in zip(st["stream"], st["year"], st["reserves_drawn"]) if r > 0}
+
+
 def compare(inst: Instance, cut=0.25, models=DEFAULT_MODELS, options: SolveOptions | None = None,
             engine: Engine | None = None, same_money_redesign: bool = True, progress=None) -> Comparison:
     """Solve each model at `cut` on one engine; add redesign_same_money beside salami.
@@ -81,7 +87,7 @@ def compare(inst: Instance, cut=0.25, models=DEFAULT_MODELS, options: SolveOptio
     salami = plans.get("salami")
     if same_money_redesign and salami is not None and salami.status in Status.HAS_PLAN:
         plans["redesign_same_money"] = engine.run("redesign", cut, extra_money=same_money(salami),
-                                                  name="redesign_same_money")
+                                                  draw_cap=same_reserves(salami), name="redesign_same_money")
         if progress:
             progress("redesign_same_money")
     return Comparison(plans=plans, cut=cut, inputs={"instance": inst.name, "models": list(plans)})

@@ -88,6 +88,7 @@ class Engine:
         self.primary = {"overspend": 1.0, "idle": penalty, "above": penalty}
         money = sum(self.md.amount[(f, 1)] for f in self.md.streams) * self.md.money_scale
         self.tolerance = strategy.tolerance_for(money, self.md.money_scale)
+        self.living_within = max(1.0, 1e-6 * money)  # £ of overspend from year H on that still counts as none
         self._baseline: dict = {}
         self._references: dict = {}  # salami plans by cut, for payback
         self._changed: dict = {}  # engines built on a rule's changed copy of the instance, by transform_note
@@ -167,7 +168,7 @@ class Engine:
             return Plan(summary=summary, inputs=inputs)
         tables = extract_tables(self.m, self.md, self.session, sol.values)
         tables["shadow_prices"] = shadow_prices(self.m, self.md, self.session, sol.row_duals)
-        summary.update(summarise(self.md, tables, self.inst.levels, self.tolerance * self.md.money_scale))
+        summary.update(summarise(self.md, tables, self.inst.levels, self.living_within))
         summary["objective_value"] = sol.objective
         plan = Plan(summary=summary, tables=tables, inputs=inputs)
         if verify:

@@ -82,6 +82,7 @@ class Task:
     model: ModelSpec | str = "redesign"
     cut: object = None
     extra_money: dict | None = None
+    draw_cap: dict | None = None  # {(stream, year): £} most reserves drawn (another plan's draws)
     name: str | None = None
     target: float | None = None
     tables: tuple = ()
@@ -176,7 +177,7 @@ def _run_batch(inst: Instance, key: str, options: SolveOptions, batch: list, bat
             t1 = time.perf_counter()
             try:
                 plan = engine.run(task.model, task.cut, verify=task.verify, target=task.target,
-                                  extra_money=task.extra_money, name=task.name)
+                                  extra_money=task.extra_money, draw_cap=task.draw_cap, name=task.name)
                 res = _result(task, plan, time.perf_counter() - t1)
             except Exception as exc:  # one bad point must not lose the batch
                 res = _error_result(task, exc)

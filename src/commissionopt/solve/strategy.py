@@ -37,6 +37,7 @@ W_SAFETY = 4.0  # W is at least this many times the marginal gain of overspend s
 W_RAISE = 10.0  # factor when a round shows W was too small
 W_ROUNDS = 3
 POLISH_TOL = 1e-7  # relative give on the objective while polishing
+TIE_SHARE = 0.1  # the polish's weight in the MIP: at most this share of the gap
 
 
 def tolerance_for(total_money: float, money_scale: float, pounds: float = 10_000.0, share: float = 1e-6) -> float:
@@ -86,7 +87,7 @@ def _lexicographic(session, primary, secondary, tolerance, polish, t_end) -> Sol
         second.row_duals = duals[:session.num_row] if duals is not None else None
         if polish is not None:
             value = float(c2 @ second.values)
-            with session.holding(c2, value + max(_give(value), POLISH_TOL * abs(value))):
+            with session.holding(c2, value + POLISH_TOL * max(1.0, abs(value))):
                 third = session.run(polish, 0.0, _left(t_end))
             if third.status == Status.OPTIMAL and third.values is not None:
                 second.values = third.values
@@ -107,9 +108,14 @@ def _weighted(session, primary, secondary, tolerance, polish, start, t_end, scal
     scale = max(1e-9, abs(float(c2 @ relax.values) + off2) if scale is None else abs(scale))
     gap = session.options.mip_rel_gap * scale
     W = max(W_FLOOR, W_SAFETY * (relax.extra.get("marginal") or 0.0), 2 * gap / tolerance)
+    # the polish as a tie-break among equally good structural decisions (which buildings close,
+    # which options are adopted), weighted to move the objective by at most a tenth of the gap
+    tie = np.zeros_like(c2)
+    if polish is not None:
+        tie = TIE_SHARE * gap / max(1e-9, abs(float(polish @ relax.values))) * polish
     spent = relax.seconds
     for round_ in range(1, W_ROUNDS + 1):
-        mip = session.run(c2 + W * c1, off2 + W * off1, _left(t_end), start=start, abs_gap=gap)
+        mip = session.run(c2 + W * c1 + tie, off2 + W * off1, _left(t_end), start=start, abs_gap=gap)
         spent += mip.seconds
         if mip.values is None:
             mip.seconds = spent
@@ -125,18 +131,19 @@ def _weighted(session, primary, secondary, tolerance, polish, start, t_end, scal
         overspent = float(c1 @ mip.values) > plan.extra["primary_value"] - off1 + tolerance
         marginal = plan.extra.get("marginal") or 0.0
         certified = not overspent and 2 * marginal <= W
-        if certified or round_ == W_ROUNDS or time.perf_counter() >= t_end:
+        out_of_time = time.perf_counter() >= t_end
+        if certified or round_ == W_ROUNDS or out_of_time:
             break
         W = max(W * W_RAISE, W_SAFETY * marginal)
         start = mip.values
-    value = float(c2 @ plan.values) + off2
-    weighted = value + W * plan.extra["primary_value"]
-    plan.mip_gap = max(0.0, weighted - mip.bound) / scale if mip.bound is not None else None
+    # the gap: how far the MIP's plan may be from the best weighted value, on the secondary's scale
+    # (the fixed LP after it only improves the plan at the same structural decisions)
+    plan.mip_gap = max(0.0, mip.objective - mip.bound) / scale if mip.bound is not None else None
     plan.bound = mip.bound
     plan.seconds = spent
     plan.extra.update(weight=W, rounds=round_, certified=certified, mip_status=mip.status)
-    if mip.status != Status.OPTIMAL:
-        plan.status = mip.status  # time_limit: the best found, flagged with its gap
+    if mip.status != Status.OPTIMAL or (not certified and out_of_time):
+        plan.status = Status.TIME_LIMIT  # the best found in the time, flagged with its gap
     elif not certified:
         plan.status = Status.SUBOPTIMAL
         plan.message = (f"the overspend weight could not be certified in {W_ROUNDS} rounds "

@@ -80,8 +80,8 @@ def describe(con, md=None, side: str | None = None) -> str:
             if info is None:
                 return f"statutory duty {duty} in year {y}"
             need = f" ({_kl(*info['need'])})" if _kl(*info["need"]) != duty else ""
-            return (f"statutory duty {duty}{need} in year {y}: its services serve "
-                    f"{info['coverage']:.0%} of the people in need")
+            return (f"statutory duty {duty}{need} in year {y} (its services serve "
+                    f"{info['coverage']:.0%} of the people in need)")
         if fam == "duty_mix_min":
             duty, s, y = key
             share = (_duty(md, duty) or {}).get("services", {}).get(s, (None, None, None))[1]
