@@ -47,14 +47,15 @@ def tolerance_for(total_money: float, money_scale: float, pounds: float = 10_000
 
 def solve(session: HighsSession, primary: tuple[np.ndarray, float], secondary: tuple[np.ndarray, float],
           tolerance: float, polish: np.ndarray | None = None, start: np.ndarray | None = None,
-          scale: float | None = None) -> Solution:
+          scale: float | None = None, weight: float | None = None) -> Solution:
     """The plan: least primary (within tolerance), then least secondary, then least polish.
 
     `scale`: the size the secondary's gap is measured against (default: the secondary's value in
-    the LP relaxation; give it where that value is near 0, as in Dinkelbach's iterations)."""
+    the LP relaxation; give it where that value is near 0, as in Dinkelbach's iterations).
+    `weight`: the first W to try (default: derived from the LP relaxation, as above)."""
     t_end = time.perf_counter() + session.options.time_limit
     if session.has_free_integers():
-        return _weighted(session, primary, secondary, tolerance, polish, start, t_end, scale)
+        return _weighted(session, primary, secondary, tolerance, polish, start, t_end, scale, weight)
     with session.relaxed():  # every integer column is fixed by its bounds: an LP, exactly
         return _lexicographic(session, primary, secondary, tolerance, polish, t_end)
 
@@ -99,7 +100,7 @@ def _lexicographic(session, primary, secondary, tolerance, polish, t_end) -> Sol
     return second
 
 
-def _weighted(session, primary, secondary, tolerance, polish, start, t_end, scale) -> Solution:
+def _weighted(session, primary, secondary, tolerance, polish, start, t_end, scale, weight) -> Solution:
     (c1, off1), (c2, off2) = primary, secondary
     with session.relaxed():  # the LP relaxation: a bound on the objective, and the price of overspend
         relax = _lexicographic(session, primary, secondary, tolerance, None, t_end)
@@ -107,7 +108,8 @@ def _weighted(session, primary, secondary, tolerance, polish, start, t_end, scal
         return relax  # infeasible even with integers relaxed (or no plan): the caller explains
     scale = max(1e-9, abs(float(c2 @ relax.values) + off2) if scale is None else abs(scale))
     gap = session.options.mip_rel_gap * scale
-    W = max(W_FLOOR, W_SAFETY * (relax.extra.get("marginal") or 0.0), 2 * gap / tolerance)
+    W = weight if weight is not None else max(W_FLOOR, W_SAFETY * (relax.extra.get("marginal") or 0.0),
+                                              2 * gap / tolerance)
     # the polish as a tie-break among equally good structural decisions (which buildings close,
     # which options are adopted), weighted to move the objective by at most a tenth of the gap
     tie = np.zeros_like(c2)
