@@ -25,11 +25,12 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, PercentFormatter
 
+from ..solve.status import Status
 from .labels import year_label
 
 DPI = 110
 WIDTH = 11.0  # inches: 1210 px at DPI, shown scaled to the page width
-HAS_PLAN = ("optimal", "time_limit")
+HAS_PLAN = Status.HAS_PLAN  # a plan to show (time_limit and suboptimal ones flagged)
 
 STYLE = {
     "text.parse_math": False,

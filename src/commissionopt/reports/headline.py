@@ -12,10 +12,18 @@ the plans, so a run where the redesign does worse says so. The figures are the s
 """
 from __future__ import annotations
 
+from ..solve.status import Status
 from .labels import cut_words
 
-HAS_PLAN = ("optimal", "time_limit")
+HAS_PLAN = Status.HAS_PLAN  # a plan to show (time_limit and suboptimal ones flagged)
 NO_OVERSPEND = 0.5  # pounds: an overspend below this is solver tolerance, not a need for money
+
+
+def needs_money(plan) -> bool:
+    """True when a plan overspends by more than its solve's overspend tolerance (which finds the
+    least overspend only to within max(£10k, 1e-6 of the money)): below it, the money suffices."""
+    tol = max(NO_OVERSPEND, plan.summary.get("overspend_tolerance") or 0.0)
+    return (plan.summary.get("overspend") or 0.0) > tol
 NAMES = {"salami": "salami slicing", "redesign": "the redesign", "status_quo": "the status quo",
          "redesign_same_money": "the redesign on salami's money"}
 MONEY_NOTES = {
@@ -64,7 +72,7 @@ def the_cut(comparison) -> object:
 
 def _money_clause(policy: str, plan, first: bool) -> str:
     over = plan.summary.get("overspend") or 0.0
-    if over > NO_OVERSPEND:
+    if needs_money(plan):
         if not first:
             return f"needs {money(over)} more"
         return f"needs {money(over)} more than the budget (in discounted pounds) to keep statutory duties"
@@ -87,7 +95,7 @@ def headline(comparison) -> str:
             clauses.append(f"{name(k)} has no plan that meets every hard constraint ({p.status})")
             continue
         text = f"{name(k)} {_money_clause(k, p, first=not said_need)}"
-        said_need = said_need or (p.summary.get("overspend") or 0.0) > NO_OVERSPEND
+        said_need = said_need or needs_money(p)
         r = retained(p, base)
         if r is not None:
             text += f" and keeps {pct(r)}" + (" of the status quo's outcome gain" if not any(

@@ -20,12 +20,14 @@ from pathlib import Path
 import pandas as pd
 
 from ..atomic import atomic_file
+from ..solve.status import Status
 from . import charts
 from .headline import final_year_sentence, headline, money_note, sweep_sentence
-from .labels import cut_text as cli_cut, cut_words, measure_label, outcome_unit, show, year_label
+from .labels import cut_text as cli_cut
+from .labels import cut_words, measure_label, outcome_unit, show, year_label
 from .table import fmt
 
-HAS_PLAN = ("optimal", "time_limit")
+HAS_PLAN = Status.HAS_PLAN  # a plan to show (time_limit and suboptimal ones flagged)
 DEFAULT_CUTS = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5)
 SWEEP_GAP = 0.01  # the report's sweep: a looser MIP gap than the comparison's, to stay quick
 SWEEP_COLUMNS = ["policy", "cut", "status", "outcome_gain", "outcome_retained", "outcome_value",
@@ -228,9 +230,11 @@ def flagged(plans: dict) -> list[str]:
     out = []
     for name, p in plans.items():
         s = p.summary
-        if p.status == "time_limit":
+        if p.status in Status.FLAGGED:
             gap = s.get("mip_gap")
-            out.append(f"<b>{esc(name)}</b> stopped at the time limit: the best plan found, not proven optimal"
+            why = ("stopped at the time limit" if p.status == Status.TIME_LIMIT
+                   else "could not certify its solve (suboptimal)")
+            out.append(f"<b>{esc(name)}</b> {why}: the best plan found, not proven optimal"
                        + (f" (MIP gap {esc(fmt('mip_gap', gap))})" if gap is not None else "") + ".")
         elif p.status not in HAS_PLAN:
             text = f"<b>{esc(name)}</b>: {esc(p.status)}, no plan to show."
@@ -251,8 +255,8 @@ def comparison_html(comparison, levels: list[str], meta: dict | None = None,
     table = comparison.table(levels)
     plans = comparison.plans
     names = list(table.index)
-    header = ["measure"] + [esc(n) + (' <span class="flag">time limit</span>' if plans[n].status == "time_limit"
-                                      else "") for n in names]
+    header = ["measure"] + [esc(n) + (f' <span class="flag">{esc(plans[n].status.replace("_", " "))}</span>'
+                                      if plans[n].status in Status.FLAGGED else "") for n in names]
     rows = [([esc("cut")] + [esc(cli_cut(plans[n].summary.get("cut"))) for n in names], [""] * (len(names) + 1))]
     classes = [""]
     for key in table.columns:
@@ -329,10 +333,10 @@ def sweep_table(sweep: pd.DataFrame) -> str:
                 continue
             ret = r.get("outcome_retained")
             ret_text = "-" if ret is None or (isinstance(ret, float) and math.isnan(ret)) else f"{ret:.1%}"
-            if r["status"] == "time_limit":
-                ret_text += " (time limit)"
+            if r["status"] in Status.FLAGGED:
+                ret_text += f" ({r['status'].replace('_', ' ')})"
             cells += [esc(ret_text), esc(fmt("overspend", r["overspend"]))]
-            cls += ["flag" if r["status"] == "time_limit" else "", ""]
+            cls += ["flag" if r["status"] in Status.FLAGGED else "", ""]
         rows.append((cells, cls))
     return html_table(header, rows)
 

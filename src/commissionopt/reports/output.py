@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..data.cells import FORMULA_STARTS
 from ..atomic import atomic_file, atomic_folder
+from ..data.cells import FORMULA_STARTS
 from ..results.plan import Plan
 
 

@@ -6,6 +6,7 @@ import pandas as pd
 
 from ..results.plan import Plan
 from ..runs.compare import MEASURES
+from ..solve.status import Status
 from .labels import NO_CUT, cut_text, measure_label, show
 
 TIMINGS = ("build_seconds", "handoff_seconds", "solve_seconds")
@@ -20,7 +21,7 @@ def summary_table(plan: Plan, meta: dict | None = None, outcome: str = "weighted
     keys = list(MEASURES) + ["reserves_drawn", *TIMINGS, "variables", "constraints", "integers", "verified"]
     rows = [(measure_label(k, outcome), show(k, plan.summary.get(k), meta)) for k in keys if k in plan.summary]
     width = max(len(r[0]) for r in rows)
-    flag = f"\n  ** {plan.status}: not proven optimal **" if plan.status == "time_limit" else ""
+    flag = f"\n  ** {plan.status}: not proven optimal **" if plan.status in Status.FLAGGED else ""
     return "\n".join(f"  {label:<{width}}  {value}" for label, value in rows) + flag
 
 

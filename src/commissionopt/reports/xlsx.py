@@ -24,8 +24,18 @@ from pathlib import Path
 
 import pandas as pd
 
-from .labels import (POUNDS, SHARE, column_unit, cut_text, cut_words, measure_label, outcome_unit,
-                     summary_unit, with_unit, year_label)
+from .labels import (
+    POUNDS,
+    SHARE,
+    column_unit,
+    cut_text,
+    cut_words,
+    measure_label,
+    outcome_unit,
+    summary_unit,
+    with_unit,
+    year_label,
+)
 from .output import safe_text, sheet_names
 
 MONEY_FORMAT = '"£"#,##0;-"£"#,##0'

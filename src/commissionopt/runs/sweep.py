@@ -105,15 +105,18 @@ def sweep_tasks(cuts, models=DEFAULT_MODELS, mip_rel_gap: float | None = None, c
 
 def same_money_tasks(salami: list[dict], redesign, chunk: int) -> list[Task]:
     """redesign_same_money at each cut where salami has a plan: the redesign given exactly the
-    money salami used there (its overspend included), as compare() does at one cut."""
+    money salami used there (its overspend included) and no more of the reserves than it drew, as
+    compare() does at one cut."""
     from ..solve.status import Status
-    from .compare import same_money
+    from .compare import same_money, same_reserves
     from .parallel import as_plan
     tasks = []
     for k, r in enumerate(x for x in salami if x["summary"].get("status") in Status.HAS_PLAN and "streams" in x["tables"]):
         c = r["tag"]["cut"]
-        tasks.append(Task(model=redesign, cut=c, extra_money=same_money(as_plan(r)), name="redesign_same_money",
-                          batch=("same_money", k // chunk), tag={"policy": "redesign_same_money", "cut": c}))
+        plan = as_plan(r)
+        tasks.append(Task(model=redesign, cut=c, extra_money=same_money(plan), draw_cap=same_reserves(plan),
+                          name="redesign_same_money", batch=("same_money", k // chunk),
+                          tag={"policy": "redesign_same_money", "cut": c}))
     return tasks
 
 

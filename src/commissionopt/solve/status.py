@@ -12,3 +12,4 @@ class Status:
     ERROR = "error"
 
     HAS_PLAN = (OPTIMAL, TIME_LIMIT, SUBOPTIMAL)
+    FLAGGED = (TIME_LIMIT, SUBOPTIMAL)  # a plan, not proven optimal

@@ -56,7 +56,10 @@ def solve(session: HighsSession, primary: tuple[np.ndarray, float], secondary: t
     t_end = time.perf_counter() + session.options.time_limit
     if session.has_free_integers():
         return _weighted(session, primary, secondary, tolerance, polish, start, t_end, scale, weight)
-    with session.relaxed():  # every integer column is fixed by its bounds: an LP, exactly
+    # every integer column is fixed by its bounds: an LP, solved exactly and cold, so that a plan
+    # is the same whatever the session solved before (an LP is cheap; warmth would only move digits)
+    session.clear()
+    with session.relaxed():
         return _lexicographic(session, primary, secondary, tolerance, polish, t_end)
 
 
