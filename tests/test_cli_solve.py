@@ -80,7 +80,7 @@ def test_infeasible_run_exits_3_naming_the_duty(tmp_path):
     assert written["summary"]["status"] == "infeasible"
     assert any("child_protection" in str(c) for c in written["summary"]["conflicts"])
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["instance", "run.json", "summary.json"]
-    assert not (tmp_path / "plan.xlsx").exists()
+    assert not (tmp_path / "plan.xlsx").exists() and "no plan (infeasible): no workbook" in r.stderr
 
 
 def test_a_workbook_is_written_with_xlsx_not_a_format():

@@ -358,6 +358,8 @@ def solve(instance, models, cut, scenarios, fmt, out, xlsx, tidy, time_limit, ga
         written = report(inst, plan, xlsx=xlsx, tidy=tidy, scenario=settings.get("name") or "", force=force)
         for path in written.values():
             click.echo(f"wrote {path}", err=True)
+    elif xlsx is not None or tidy is not None:
+        click.echo(f"no plan ({plan.status}): no workbook or tidy table written", err=True)
     outcome = outcome_unit(inst)
     if fmt == "json":
         click.echo(json.dumps(plan_document(plan), indent=2))
