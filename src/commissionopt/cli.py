@@ -152,7 +152,7 @@ def _load(instance: Path, scenarios) -> tuple:
     if not scenarios:
         return inst, {}
     from .data.scenario import apply_scenarios
-    return apply_scenarios(inst, list(scenarios))
+    return apply_scenarios(inst, list(scenarios), allow_outside=click.get_current_context().meta.get("allow_outside", False))
 
 
 def _cut(given: str | None, settings: dict, default):
@@ -168,6 +168,16 @@ def _cut(given: str | None, settings: dict, default):
 def _models(given: tuple, default: str) -> list[str]:
     """--model values, each possibly comma-separated, in order."""
     return [m.strip() for v in (given or (default,)) for m in str(v).split(",") if m.strip()]
+
+
+def _allow_outside(ctx: click.Context, param, value: bool) -> bool:
+    ctx.meta["allow_outside"] = value
+    return value
+
+
+ALLOW_OUTSIDE = click.option("--allow-outside", is_flag=True, expose_value=False, callback=_allow_outside,
+                             help="Let a scenario's extends: name files outside its own folder tree and the instance's.")
+
 
 
 def _one_model(given: tuple, default: str, verb: str) -> str:
@@ -212,8 +222,11 @@ def _options(*decorators):
     return apply
 
 
-SCENARIO = click.option("--scenario", "scenarios", multiple=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
-                        help="A what-if scenario file (docs/scenarios.md); may repeat, applied in order.")
+SCENARIO = _options(
+    click.option("--scenario", "scenarios", multiple=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+                 help="A what-if scenario file (docs/scenarios.md); may repeat, applied in order."),
+    ALLOW_OUTSIDE,
+)
 
 
 def model_option(default: str, help: str):
@@ -529,7 +542,8 @@ def questions(instance, questions_dir, models, cut, scenarios, fmt, out, time_li
     with _bar(len(files) + 1, "answering questions") as bar:
         answers = answer_questions(inst, files, cut=cut, model=model, workers=_workers(workers), scheduler=scheduler,
                                    progress=lambda *a: bar.update(1),
-                                   overrides=_solver_overrides(time_limit, gap, threads))
+                                   overrides=_solver_overrides(time_limit, gap, threads),
+                                   allow_outside=click.get_current_context().meta.get("allow_outside", False))
     if fmt == "table":
         shown = [c for c in ("rank", "question", "feasible", "verdict", "outcome_change", "spend_change",
                              "payback_year") if c in answers.table.columns]

@@ -6,6 +6,7 @@ column is converted by its schema kind; every problem is collected, not only the
 from __future__ import annotations
 
 import csv
+import io
 import math
 import re
 from pathlib import Path
@@ -17,26 +18,29 @@ from ruamel.yaml.error import YAMLError
 
 from ..errors import InputError, Problem
 from .cells import unescape_csv_text
+from .source import read_bytes
 from .instance import Instance
 from .schema import BOOL, FALSE_WORDS, INTEGER, LIST, NUMBER, TABLES, TEXT, TRUE_WORDS, Table
 
 
 def read_yaml(path: Path) -> object:
-    """Safe YAML: no code, duplicate keys rejected with their line."""
+    """Safe YAML (a model file): no code, duplicate keys rejected with their line; a
+    regular file of bounded size and depth (see yamltext)."""
+    from .yamltext import check_depth, read_text, yaml_problem
+    path = Path(path)
+    text = read_text(path)
+    check_depth(text, path.name)
     yaml = YAML(typ="safe", pure=True)
     yaml.allow_duplicate_keys = False
     try:
-        with open(path, encoding="utf-8") as fh:
-            return yaml.load(fh)
+        return yaml.load(text)
     except DuplicateKeyError as e:
         line = e.problem_mark.line + 1 if e.problem_mark else None
-        raise InputError(Problem(path.name, line, None, None, f"duplicate key in YAML ({e.problem})")) from None
-    except UnicodeDecodeError as e:
-        raise InputError(Problem(path.name, None, None, None, f"file is not UTF-8 text ({e.reason} at byte {e.start})")) from None
+        raise InputError(Problem(path.name, line, None, None, f"duplicate key in YAML ({yaml_problem(e)})")) from None
     except YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         raise InputError(Problem(path.name, mark.line + 1 if mark else None, None, None,
-                                 f"not valid YAML: {getattr(e, 'problem', e)}")) from None
+                                 f"not valid YAML: {yaml_problem(e)}")) from None
 
 
 def convert_value(text: str, kind: str) -> tuple[object, str | None]:
@@ -68,6 +72,8 @@ def convert_value(text: str, kind: str) -> tuple[object, str | None]:
 
 
 THOUSANDS = re.compile(r"[-+]?\d{1,3}(,\d{3})+(\.\d*)?")
+# Control characters (NUL and the like) are never data; tab and line breaks may be, in text.
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 def row_numbers(df: pd.DataFrame):
@@ -95,6 +101,10 @@ def convert_table(spec: Table, raw: pd.DataFrame, file: str, row_of, problems: l
             continue
         values = []
         for i, text in enumerate(raw[col.name].tolist()):
+            if CONTROL.search(text):
+                problems.append(Problem(file, row_of(i), col.name, text,
+                                        "text without control characters (a NUL byte or the like was found)"))
+                text = CONTROL.sub("", text)  # read on without them: no echo of the same fault downstream
             if text.strip() == "" and not col.required:
                 values.append(col.default)
                 continue
@@ -154,42 +164,80 @@ def _read_aliases(spec: Table, raw: pd.DataFrame, file: str, problems: list[Prob
 def undecodable(file: str, data: bytes, start: int) -> Problem:
     """Where the first byte that is not UTF-8 sits: its line, column and cell, the cell
     shown as Windows-1252 (what Excel's plain "CSV" usually wrote) would read it."""
+    def begin(at: int) -> int:  # a line ends at LF, CR or CRLF
+        return max(data.rfind(b"\n", 0, at), data.rfind(b"\r", 0, at)) + 1
+
     def line(at: int) -> str:
-        begin, end = data.rfind(b"\n", 0, at) + 1, data.find(b"\n", at)
-        return data[begin:end if end >= 0 else len(data)].decode("cp1252", errors="replace").strip("\ufeff\r")
+        ends = [e for e in (data.find(b"\n", at), data.find(b"\r", at)) if e >= 0]
+        return data[begin(at):min(ends, default=len(data))].decode("cp1252", errors="replace").strip("\ufeff")
 
     def fields(text: str) -> list[str]:
-        return next(csv.reader([text]), [])
+        try:
+            return next(csv.reader([text]), [])
+        except csv.Error:
+            return text.split(",")
 
-    before = data[data.rfind(b"\n", 0, start) + 1:start].decode("cp1252", errors="replace")
+    before = data[begin(start):start].decode("cp1252", errors="replace")
+    line_number = len(re.findall(rb"\r\n|\r|\n", data[:start])) + 1
     index = len(fields(before)) - 1 if before else 0
     header, cells = fields(line(0)), fields(line(start))
-    return Problem(file, data.count(b"\n", 0, start) + 1, header[index].strip() if index < len(header) else None,
+    return Problem(file, line_number, header[index].strip() if index < len(header) else None,
                    cells[index] if index < len(cells) else None,
                    f"UTF-8 text: byte 0x{data[start]:02X} is not UTF-8; save the file as CSV UTF-8")
 
 
 def read_csv_text(path: Path, problems: list[Problem]) -> pd.DataFrame | None:
-    data = path.read_bytes()
+    """A CSV table as text cells (header from line 1), or None after adding its problems.
+
+    Read with the csv module, not pandas, so that a row with more fields than the header
+    is reported as such rather than shifting its cells into the wrong columns; a row with
+    fewer fields is padded with empty cells (optional columns left out at the end)."""
+    file = path.name
+    try:
+        data = read_bytes(path, file)
+    except InputError as e:
+        problems.extend(e.problems)
+        return None
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as e:
-        problems.append(undecodable(path.name, data, e.start))
+        problems.append(undecodable(file, data, e.start))
         return None
     if not text.strip():
-        problems.append(Problem(path.name, 1, None, "", "a header row naming the columns; the file is empty"))
+        problems.append(Problem(file, 1, None, "", "a header row naming the columns; the file is empty"))
         return None
-    import io
+    reader = csv.reader(io.StringIO(text, newline=""), skipinitialspace=True)
     try:
-        # Blank lines are kept here so that row i is line i+2; dropped just below.
-        df = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, skipinitialspace=True,
-                         skip_blank_lines=False)
-    except Exception as e:  # pandas' parser errors carry the line number in the text
-        problems.append(Problem(path.name, None, None, None, f"not a readable CSV table: {e}"))
+        records = list(reader)
+    except csv.Error as e:
+        problems.append(Problem(file, reader.line_num or None, None, None, f"a readable CSV table ({e})"))
         return None
-    df.columns = [str(c).strip() for c in df.columns]
-    df = df.fillna("").map(unescape_csv_text)
-    return drop_blank_rows(df, [i + 2 for i in range(len(df))])
+    header = [h.strip() for h in records[0]]
+    while header and not header[-1]:  # trailing commas after the last column
+        header.pop()
+    width, before = len(header), len(problems)
+    seen: set = set()
+    for k, name in enumerate(header, start=1):
+        if not name:
+            problems.append(Problem(file, 1, f"column {k}", "", "a name for every column in the header"))
+        elif name in seen:
+            problems.append(Problem(file, 1, name, name, "each column once: this header appears twice"))
+        seen.add(name)
+    rows = []
+    for i, record in enumerate(records[1:], start=2):
+        extra = [v for v in record[width:] if v.strip()]
+        if extra:  # left out: its cells cannot be matched to the columns
+            problems.append(Problem(file, i, None, ",".join(extra)[:80],
+                                    f"row {i} has {len(record)} fields, the header {width}: one value a column "
+                                    "(a comma inside a value needs the value in double quotes)"))
+            continue
+        rows.append(([unescape_csv_text(v) for v in record[:width]] + [""] * (width - len(record)), i))
+    if len(problems) > before and not rows:
+        return None
+    if any(p.row == 1 for p in problems[before:]):  # the header itself is wrong
+        return None
+    table = pd.DataFrame([r for r, _ in rows], columns=header, dtype=object)
+    return drop_blank_rows(table, [i for _, i in rows])
 
 
 def drop_blank_rows(raw: pd.DataFrame, rows: list[int]) -> pd.DataFrame:
@@ -214,12 +262,13 @@ def load_folder(folder: Path) -> tuple[dict, dict[str, pd.DataFrame], list[Probl
         from .meta import read_meta_yaml, type_meta
         try:
             meta = type_meta(read_meta_yaml(meta_path))  # values as written, then typed
-        except InputError as e:
+        except InputError as e:  # unreadable: no check of its keys would say anything true
             problems.extend(e.problems)
+            meta = None
     tables = {}
     for name, spec in TABLES.items():
         path = folder / spec.file
-        if not path.exists():
+        if not path.exists() and not path.is_symlink():
             if not spec.optional:
                 problems.append(Problem(spec.file, None, None, None, f"table '{spec.name}' is required ({spec.doc})"))
             tables[name] = convert_table(spec, pd.DataFrame(columns=[c.name for c in spec.columns if c.required]), spec.file, lambda i: i + 2, [])
@@ -243,10 +292,13 @@ def load_instance(path: str | Path, validate: bool = True) -> Instance:
         meta, tables, problems = load_folder(path)
     else:
         raise InputError(Problem(str(path), None, None, None, "an instance folder or an .xlsx workbook that exists"))
-    inst = Instance(meta=meta, tables=tables, source=path)
+    inst = Instance(meta=meta if meta is not None else {}, tables=tables, source=path)
     if validate:
-        from .validate import validate_instance
-        problems = problems + validate_instance(inst)
+        from .validate import meta_file, validate_instance
+        found = validate_instance(inst)
+        if meta is None:  # instance.yaml did not read: its keys are not missing, only unread
+            found = [p for p in found if p.file != meta_file(inst)]
+        problems = problems + found
     errors = [p for p in problems if p.severity == "error"]
     if errors:
         raise InputError(problems)

@@ -1,8 +1,8 @@
 """instance.yaml (or the workbook's `instance` sheet): read as written, then typed.
 
-YAML is composed, not constructed: every scalar stays the text the analyst typed
-(`NO` stays "NO", `0123` stays "0123"), nothing is executed, and duplicate keys are
-found with their line. Each known key is then typed by its kind in schema.META_KEYS;
+YAML is composed, not constructed (data.yamltext): every scalar stays the text the
+analyst typed (`NO` stays "NO", `0123` stays "0123"), nothing is executed, and duplicate
+keys are found with their line. Each known key is then typed by its kind in schema.META_KEYS;
 a value that does not convert stays as text so that the validator can name it.
 """
 from __future__ import annotations
@@ -11,10 +11,7 @@ import io
 from pathlib import Path
 
 from ruamel.yaml import YAML
-from ruamel.yaml.error import YAMLError
-from ruamel.yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
-from ..errors import InputError, Problem
 from .instance import split_list
 from .load import convert_value
 from .schema import MAPPING_KEYS, META_KEYS
@@ -26,44 +23,10 @@ def _yaml() -> YAML:
     return YAML(typ="safe", pure=True)
 
 
-def _plain(node, file: str, seen: set[int]) -> object:
-    """Python value of a composed node, every scalar as its text."""
-    if id(node) in seen:  # an alias: refuse it (also stops 'billion laughs' expansion)
-        raise InputError(Problem(file, node.start_mark.line + 1, None, None,
-                                 "plain values: YAML anchors and aliases (&, *) are not allowed here"))
-    seen.add(id(node))
-    if isinstance(node, ScalarNode):
-        return node.value
-    if isinstance(node, SequenceNode):
-        return [_plain(item, file, seen) for item in node.value]
-    out: dict = {}
-    lines: dict = {}
-    for key_node, value_node in node.value:
-        key = str(_plain(key_node, file, seen))
-        line = key_node.start_mark.line + 1
-        if key in out:
-            raise InputError(Problem(file, line, key, key,
-                                     f"each key once: duplicate key '{key}' (first on line {lines[key]})"))
-        out[key], lines[key] = _plain(value_node, file, seen), line
-    return out
-
-
 def read_meta_yaml(path: Path) -> dict:
     """Keys of instance.yaml with their values as written; InputError on bad YAML."""
-    file = path.name
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError as e:
-        raise InputError(Problem(file, None, None, None, f"UTF-8 text (bad byte at position {e.start})")) from None
-    try:
-        root = _yaml().compose(io.StringIO(text))
-    except YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        raise InputError(Problem(file, mark.line + 1 if mark else None, None, None,
-                                 f"valid YAML: {getattr(e, 'problem', None) or e}")) from None
-    if not isinstance(root, MappingNode):
-        raise InputError(Problem(file, 1, None, None, "a mapping of keys (name, horizon_years, levels, ...)"))
-    return drop_blank(_plain(root, file, set()))
+    from .yamltext import read_mapping
+    return drop_blank(read_mapping(path, path.name, "name, horizon_years, levels, ..."))
 
 
 def drop_blank(raw: dict) -> dict:
@@ -85,7 +48,7 @@ def drop_blank(raw: dict) -> dict:
 def _typed(value: object, kind: str) -> object:
     if kind == "list":
         return split_list(value) if isinstance(value, str) else (
-            [str(v) for v in value] if isinstance(value, list) else value)
+            ["" if v is None else str(v) for v in value] if isinstance(value, list) else value)
     if kind in ("number", "integer", "bool") and isinstance(value, str):
         typed, err = convert_value(value, kind)
         return value if err else typed

@@ -66,6 +66,20 @@ def _c(name, kind, unit, doc, **kw) -> Column:
     return Column(name, kind, unit, doc, **kw)
 
 
+# Plausible magnitudes, by a column's unit (its first word): a number beyond them is a typo
+# or an attack, never data, and would wreck the solver's numerics. Keyed on the unit so that
+# every numeric column, one added later too, is covered; an unlisted unit gets PLAUSIBLE_ANY.
+PLAUSIBLE = (("£", 1e13), ("people", 1e10), ("FTE", 1e8), ("hours", 1e9), ("units", 1e10),
+             ("outcome units", 1e6), ("points", 1e6), ("years", 1e3), ("share", 1e3), ("multiplier", 1e3))
+PLAUSIBLE_ANY = 1e15
+
+
+def plausible_limit(unit: str) -> float:
+    """The magnitude a number in `unit` stays below: the longest matching prefix's limit."""
+    limits = [(len(p), limit) for p, limit in PLAUSIBLE if unit == p or unit.startswith((p + "/", p + " "))]
+    return max(limits)[1] if limits else PLAUSIBLE_ANY
+
+
 RATE = dict(min=0.0, max=1.0)
 NONNEG = dict(min=0.0)
 AREA = _c("area", TEXT, "-", "Area the row belongs to, in multi-area instances", required=False, default="")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import math
+import re
 import statistics
 
 import pandas as pd
@@ -18,6 +19,7 @@ from ..errors import Problem
 from .instance import Instance, split_list
 from .load import row_numbers
 from .meta import META_FILE
+from .plausible import check_plausible
 from .validate_duties import check_duty_services, warn_duty_met, warn_duty_shape
 from .validate_pace import check_channels, check_option_shares, warn_pace
 from .validate_ranges import check_ranges
@@ -49,6 +51,15 @@ def meta_file(inst: Instance) -> str:
     return META_FILE
 
 
+def in_source(inst: Instance, text: str) -> str:
+    """A message's file names as the analyst has them: in a workbook, 'sheet services' for services.csv."""
+    source = inst.source
+    if source is None or source.suffix.lower() != ".xlsx":
+        return text
+    text = re.sub(r"\b([a-z_]+)\.csv\b", lambda m: f"sheet {m[1]}" if m[1] in TABLES else m[0], text)
+    return text.replace(META_FILE, "sheet instance")
+
+
 class Reporter:
     """Collects problems about one instance, naming rows as the analyst sees them."""
 
@@ -60,13 +71,14 @@ class Reporter:
         df = self.inst.tables[table]
         position = df.index.get_loc(i)
         self.problems.append(Problem(table_file(self.inst, table), row_numbers(df)(position), column,
-                                     _shown(value), expected, severity))
+                                     _shown(value), in_source(self.inst, expected), severity))
 
     def meta(self, key: str, value, expected: str) -> None:
-        self.problems.append(Problem(meta_file(self.inst), key, None, _shown(value), expected))
+        self.problems.append(Problem(meta_file(self.inst), key, None, _shown(value), in_source(self.inst, expected)))
 
     def whole(self, table: str, column: str | None, value, expected: str, severity: str = "error") -> None:
-        self.problems.append(Problem(table_file(self.inst, table), None, column, _shown(value), expected, severity))
+        self.problems.append(Problem(table_file(self.inst, table), None, column, _shown(value),
+                                     in_source(self.inst, expected), severity))
 
 
 def _shown(value):
@@ -437,7 +449,7 @@ def warn_served(inst: Instance, r: Reporter) -> None:
 CHECKS = [check_meta, check_filled, check_references, check_levels, check_need_pairs, check_option_links,
           check_building_types, check_funding_scopes, check_services_payable, check_overheads_payable,
           check_statutory_served, check_current_options, check_orders, check_transition_sums,
-          check_duty_services, check_option_shares, check_channels, check_ranges]
+          check_duty_services, check_option_shares, check_channels, check_ranges, check_plausible]
 WARNINGS = [warn_unit_costs, warn_spend_over_funding, warn_gain_above_harm, warn_served, warn_duty_shape,
             warn_duty_met, warn_pace]
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import zipfile
 from pathlib import Path
+from xml.etree.ElementTree import ParseError
 
 import openpyxl
 import pandas as pd
@@ -29,6 +30,7 @@ from .instance import Instance
 from .load import convert_table, drop_blank_rows, row_numbers
 from .meta import flat_keys, flatten, nest, type_meta
 from .schema import BOOL, INTEGER, NUMBER, TABLES
+from .source import refusal
 from .write import atomic_file
 
 META_SHEET = "instance"
@@ -151,12 +153,21 @@ def _open_both(path: Path):
         return (openpyxl.load_workbook(path, read_only=True, data_only=True),
                 openpyxl.load_workbook(path, read_only=True, data_only=False))
     except Exception as e:  # openpyxl raises many kinds for a damaged file
-        raise InputError(Problem(path.name, None, None, None, f"a readable .xlsx workbook ({type(e).__name__}: {e})")) from None
+        raise InputError(Problem(path.name, None, None, None, f"a readable .xlsx workbook ({_short(e)})")) from None
+
+
+def _short(e: Exception) -> str:
+    """An exception's name and the start of its text (never a whole line of the file)."""
+    text = str(e)
+    return f"{type(e).__name__}: {text[:100]}{'...' if len(text) > 100 else ''}"
 
 
 def load_workbook_tables(path: Path) -> tuple[dict, dict[str, pd.DataFrame], list[Problem]]:
     """Meta, typed tables and every problem found, like load.load_folder."""
     path = Path(path)
+    problem = refusal(path, path.name)  # a FIFO would block the zip reader, a device fill the memory
+    if problem:
+        raise InputError(problem)
     _check_zip(path)
     values_wb, formulas_wb = _open_both(path)
     try:
@@ -175,9 +186,18 @@ def _read_book(path: Path, values_wb, formulas_wb):
                                     f"(this one is ignored; tables: {', '.join(TABLES)})", severity="warning"))
     texts, reported = {}, {}
     for sheet in [META_SHEET, *TABLES]:
-        if sheet in sheets:
-            texts[sheet], reported[sheet] = read_sheet(values_wb[sheets[sheet]], formulas_wb[sheets[sheet]],
-                                                       sheet_file(path, sheet), problems)
+        if sheet not in sheets:
+            continue
+        file, ws = sheet_file(path, sheet), values_wb[sheets[sheet]]
+        if not hasattr(ws, "iter_rows"):
+            problems.append(Problem(file, None, None, None, "a worksheet of rows and columns, not a chart sheet"))
+            continue
+        try:
+            texts[sheet], reported[sheet] = read_sheet(ws, formulas_wb[sheets[sheet]], file, problems)
+        except Exception as e:  # the sheet's XML: an entity, an expansion bomb, a damaged part
+            why = _short(e) if isinstance(e, ParseError) else type(e).__name__  # never the cells' text
+            problems.append(Problem(file, None, None, None, f"a sheet of plain cells that reads ({why})"))
+            texts[sheet], reported[sheet] = pd.DataFrame(dtype=object), set()
     meta: dict = {}
     if META_SHEET in texts:
         meta = read_meta_sheet(texts[META_SHEET], sheet_file(path, META_SHEET), problems)

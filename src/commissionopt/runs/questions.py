@@ -70,7 +70,7 @@ def _has_plan(res: dict) -> bool:
 
 def answer_questions(inst: Instance, questions, cut=None, model="redesign", workers: int | None = 0,
                      scheduler: str | None = None, progress=None, options=None, mip_rel_gap: float | None = None,
-                     overrides: dict | None = None) -> Answers:
+                     overrides: dict | None = None, allow_outside: bool = False) -> Answers:
     """Answer every question (scenario file) against `inst` at `cut`.
 
     `questions`: a folder of question files, one file, or a list of files. A question's own
@@ -78,7 +78,7 @@ def answer_questions(inst: Instance, questions, cut=None, model="redesign", work
     too (the base is solved once per distinct cut). Solves run through `run_tasks` (one
     task per question, each on its own scenario-applied instance; `workers`, `scheduler` as there).
     `mip_rel_gap` overrides the model's own gap, `overrides` (SolveOptions fields) its other
-    solver settings. `workers` 0 (the default) solves in this process.
+    solver settings. `workers` 0 (the default) solves in this process. `allow_outside`: as in apply_scenario.
     Returns Answers(table, plans, settings): the table ranked (docs/questions.md), plans by file.
     A file that does not apply is an InputError naming every problem, before anything is solved.
     """
@@ -94,7 +94,7 @@ def answer_questions(inst: Instance, questions, cut=None, model="redesign", work
     cuts: dict = {}  # file -> cut to run
     for f in files:
         try:
-            new, s = apply_scenario(inst, f)
+            new, s = apply_scenario(inst, f, allow_outside=allow_outside)
         except InputError as e:
             problems += list(getattr(e, "problems", []) or [Problem(f.name, None, None, None, str(e))])
             continue
