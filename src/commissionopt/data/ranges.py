@@ -52,14 +52,14 @@ def parse_where(text: str) -> list[tuple[str, list[str]]]:
 def select(spec: Table, df: pd.DataFrame, pairs: list[tuple[str, list[str]]]) -> pd.Series:
     """Rows of `df` matching every pair, each value compared as the column's kind compares it
     (as a scenario's where does: numbers numerically, list columns by containment)."""
-    from .scenario import _cell_matches, _where_value
+    from .scenario import cell_matches, where_value
     mask = pd.Series(True, index=df.index)
     for name, values in pairs:
         col = spec.column(name)
-        typed, err = _where_value(col, values)
+        typed, err = where_value(col, values)
         if err:
             raise ValueError(f"{name}: {err}")
-        mask &= _cell_matches(col, df[col.name], typed)
+        mask &= cell_matches(col, df[col.name], typed)
     return mask
 
 

@@ -22,14 +22,15 @@ from ..errors import InputError, Problem
 from .instance import Instance, split_list
 from .schema import BOOL, INTEGER, LIST, NUMBER, TABLES, Column, Table, plausible_limit
 from .scenario_read import (MAPPING_FILE, Change, ScenarioFile, nearest, range_error, range_text, read_chain,
-                            read_scenario_yaml, shown)
+                            read_scenario_yaml, shown, where_value)
 
-__all__ = ["apply_scenario", "apply_scenarios", "read_chain", "read_scenario_yaml"]
+__all__ = ["apply_scenario", "apply_scenarios", "read_chain", "read_scenario_yaml", "cell_matches", "closest",
+           "where_value"]
 
 
 # --- matching rows ----------------------------------------------------------------------------
 
-def _cell_matches(col: Column, series: pd.Series, wanted: list) -> pd.Series:
+def cell_matches(col: Column, series: pd.Series, wanted: list) -> pd.Series:
     if col.kind == LIST:
         return series.map(lambda cell: any(w in split_list(cell) for w in wanted)).astype(bool)
     if col.kind in (NUMBER, INTEGER):
@@ -48,7 +49,7 @@ def _existing(col: Column, series: pd.Series) -> list:
     return sorted({shown(x) if col.kind == BOOL else str(x) for x in series})
 
 
-def _closest(col: Column, series: pd.Series, wanted: list) -> str:
+def closest(col: Column, series: pd.Series, wanted: list) -> str:
     """The existing values nearest to those a where asked for."""
     values = _existing(col, series)
     if not values:
@@ -122,7 +123,7 @@ def _match(state: _Applying, source: ScenarioFile, change: Change, spec: Table, 
     mask = pd.Series(True, index=df.index)
     single = {}
     for name, wanted in change.where.items():
-        single[name] = _cell_matches(spec.column(name), df[name], wanted)
+        single[name] = cell_matches(spec.column(name), df[name], wanted)
         mask &= single[name]
     if mask.any():
         return mask
@@ -133,7 +134,7 @@ def _match(state: _Applying, source: ScenarioFile, change: Change, spec: Table, 
         for name, wanted in change.where.items():
             if not single[name].any():
                 asked = "|".join(shown(w) for w in wanted)
-                parts.append(f"no row has {name}={asked} ({_closest(spec.column(name), df[name], wanted)})")
+                parts.append(f"no row has {name}={asked} ({closest(spec.column(name), df[name], wanted)})")
         if not parts:  # each condition matches some row, but not together
             for name in change.where:
                 others = pd.Series(True, index=df.index)

@@ -161,7 +161,7 @@ def _column_value(col: Column, raw) -> tuple[object, str | None]:
     return (None, bad) if bad else (v, None)
 
 
-def _where_value(col: Column, raw) -> tuple[list, str | None]:
+def where_value(col: Column, raw) -> tuple[list, str | None]:
     """The values a where accepts for a column (a YAML list = any of them)."""
     items = list(raw) if isinstance(raw, list) else [raw]
     out = []
@@ -393,7 +393,7 @@ def _parse_change(raw, index: int, line: int, report: _Report) -> Change | None:
             else:
                 parts = []
                 for name, (value, cline) in columns.items():
-                    values, err = _where_value(spec.column(name), value)
+                    values, err = where_value(spec.column(name), value)
                     if err:
                         report.add(cline, f"{where}.where.{name}", value, f"{err} ({spec.column(name).kind} column)")
                         bad = True

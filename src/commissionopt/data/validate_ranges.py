@@ -125,11 +125,11 @@ def _limits(col) -> str:
 
 def _nearest(spec, df, pairs) -> str:
     """What the rows have for the pairs that match nothing (as a scenario's where says it)."""
-    from .scenario import _closest, _where_value
+    from .scenario import closest, where_value
     parts = []
     for name, values in pairs:
         col = spec.column(name)
-        typed, _ = _where_value(col, values)
+        typed, _ = where_value(col, values)
         if not select(spec, df, [(name, values)]).any():
-            parts.append(f"no row has {name}={'|'.join(values)} ({_closest(col, df[col.name], typed)})")
+            parts.append(f"no row has {name}={'|'.join(values)} ({closest(col, df[col.name], typed)})")
     return "; ".join(parts) or "each pair matches some row, but no row matches them all"
