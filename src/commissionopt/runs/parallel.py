@@ -49,6 +49,9 @@ from .engine import Engine, as_spec
 
 MAX_ENGINES = 2  # compiled models a worker keeps (least recently used dropped first)
 PROGRESS_TOPIC = "commissionopt-progress"
+HEARTBEAT_TOPIC = "commissionopt-heartbeat"
+HEARTBEAT_SECONDS = 2.0  # a running batch says it is alive this often
+HEARTBEAT_TIMEOUT = 60.0  # silence after which a batch's worker counts as frozen or unreachable
 QUIET = logging.ERROR  # Dask's own logging: errors only
 POLL_SECONDS = 0.1  # how often the client looks for finished batches and progress
 
@@ -191,18 +194,33 @@ def _run_batch(inst: Instance, key: str, options: SolveOptions, batch: list, bat
         return out
 
 
-def _worker_notify(i: int) -> None:
+def _log_event(worker, topic: str, msg) -> None:
     try:
-        from distributed import get_worker
-        get_worker().log_event(PROGRESS_TOPIC, {"task": i})
-    except Exception:  # progress is a courtesy: never let it fail a solve
+        worker.log_event(topic, msg)
+    except Exception:  # progress and heartbeats are courtesies: never let them fail a solve
         pass
 
 
 def _run_batch_on_worker(inst, key, options, batch, batch_index, run_id):
-    def notify(i):
-        _worker_notify((run_id, i))
-    return _run_batch(inst, key, options, batch, batch_index, notify=notify)
+    """A batch on a Dask worker: progress after each solve, and a heartbeat every
+    HEARTBEAT_SECONDS from a thread of its own (it beats through long solves, which release
+    the GIL; it stops only if the whole process stops: frozen, or its network gone)."""
+    from distributed import get_worker
+    worker = get_worker()
+    stop = threading.Event()
+
+    def beat():
+        while True:
+            _log_event(worker, HEARTBEAT_TOPIC, {"run": run_id, "batch": batch_index})
+            if stop.wait(HEARTBEAT_SECONDS):
+                return
+
+    threading.Thread(target=beat, name=f"commissionopt-heartbeat-{batch_index}", daemon=True).start()
+    try:
+        return _run_batch(inst, key, options, batch, batch_index,
+                          notify=lambda i: _log_event(worker, PROGRESS_TOPIC, {"task": (run_id, i)}))
+    finally:
+        stop.set()
 
 
 def worker_stats() -> dict:
@@ -239,7 +257,8 @@ def _tick(progress, n: int = 1) -> None:
 
 
 def run_tasks(inst: Instance | dict, tasks, workers: int | None = 0, scheduler: str | None = None,
-              progress=None, options: SolveOptions | None = None) -> list[dict]:
+              progress=None, options: SolveOptions | None = None,
+              heartbeat_timeout: float = HEARTBEAT_TIMEOUT) -> list[dict]:
     """Run every task; one result dict per task, in the order of `tasks`.
 
     A result: {"tag", "summary" (the Plan's summary), "tables" {name: DataFrame} (those the
@@ -251,6 +270,10 @@ def run_tasks(inst: Instance | dict, tasks, workers: int | None = 0, scheduler: 
     `progress`: called as progress(1) once per finished task (e.g. a click bar's update).
     `options`: each Engine's settings, under the model files' own `solver:` (to change a
     model's gap, give the task a spec with it, as sweep(mip_rel_gap=...) does).
+    `heartbeat_timeout`: seconds without a heartbeat from a running batch (or without any
+    word from the cluster while batches remain) after which the run stops with a
+    ParallelRunError naming the lost solves: a worker frozen (SIGSTOP, a swapped-out VM) or
+    cut off. A worker that dies is different: Dask reruns its batch elsewhere.
     """
     tasks = [_resolve(t) for t in tasks]
     if not tasks:
@@ -271,7 +294,8 @@ def run_tasks(inst: Instance | dict, tasks, workers: int | None = 0, scheduler: 
         import warnings
         warnings.warn("dask[distributed] is not installed: running the solves serially", RuntimeWarning, stacklevel=2)
         return _run_serial(insts, batches, options, progress, len(tasks))
-    return _run_dask(insts, batches, options, progress, len(tasks), min(n, len(batches)), scheduler)
+    return _run_dask(insts, batches, options, progress, len(tasks), min(n, len(batches)), scheduler,
+                     heartbeat_timeout)
 
 
 def _run_serial(insts: dict, batches: list[_Batch], options: SolveOptions, progress, total: int) -> list[dict]:
@@ -296,8 +320,21 @@ def local_cluster(n_workers: int):
                         silence_logs=QUIET, preload=[__name__])
 
 
+def describe(batch: _Batch, most: int = 8) -> str:
+    """The solves of a batch as an analyst reads them: 'salami at cut 0, 0.05, 0.1'."""
+    groups: dict = {}
+    for _, task in batch.tasks:
+        name = task.name or getattr(task.model, "name", str(task.model))
+        if isinstance(task.tag, str):
+            name += f" ({task.tag})"
+        groups.setdefault(name, []).append(f"{task.cut:g}" if isinstance(task.cut, float) else str(task.cut))
+    def cuts(values):
+        return ", ".join(values[:most]) + (f" and {len(values) - most} more" if len(values) > most else "")
+    return "; ".join(f"{name} at cut {cuts(values)}" for name, values in groups.items())
+
+
 def _run_dask(insts: dict, batches: list[_Batch], options: SolveOptions, progress, total: int,
-              n_workers: int, scheduler: str | None) -> list[dict]:
+              n_workers: int, scheduler: str | None, heartbeat_timeout: float = HEARTBEAT_TIMEOUT) -> list[dict]:
     from distributed import Client
 
     cluster = None
@@ -316,18 +353,25 @@ def _run_dask(insts: dict, batches: list[_Batch], options: SolveOptions, progres
 
     run_id = uuid.uuid4().hex
     reported: set = set()
-    events: queue.SimpleQueue = queue.SimpleQueue()
+    events: queue.SimpleQueue = queue.SimpleQueue()  # ("task", index) or ("beat", batch index)
+    watching = True  # heartbeats arrive (an older scheduler may not pass events on)
     try:
-        if progress is not None:
-            def on_event(event):
-                _, msg = event
-                t = msg.get("task") if isinstance(msg, dict) else None
-                if isinstance(t, (list, tuple)) and len(t) == 2 and t[0] == run_id:
-                    events.put(t[1])
-            try:
-                client.subscribe_topic(PROGRESS_TOPIC, on_event)
-            except Exception:  # older schedulers: progress at the end of each batch only
-                pass
+        def on_progress(event):
+            _, msg = event
+            t = msg.get("task") if isinstance(msg, dict) else None
+            if isinstance(t, (list, tuple)) and len(t) == 2 and t[0] == run_id:
+                events.put(("task", t[1]))
+
+        def on_beat(event):
+            _, msg = event
+            if isinstance(msg, dict) and msg.get("run") == run_id:
+                events.put(("beat", msg.get("batch")))
+
+        try:
+            client.subscribe_topic(PROGRESS_TOPIC, on_progress)
+            client.subscribe_topic(HEARTBEAT_TOPIC, on_beat)
+        except Exception:  # older schedulers: progress at the end of each batch, no heartbeats
+            watching = False
         # one instance: on every worker at once; many (question banks): each where it lands,
         # and its batches follow it there
         data = {k: client.scatter(v, broadcast=len(insts) == 1, hash=False) for k, v in insts.items()}
@@ -338,23 +382,44 @@ def _run_dask(insts: dict, batches: list[_Batch], options: SolveOptions, progres
             futures[f] = b
         results: list = [None] * total
         pending = set(futures)
+        heard: dict = {}  # batch index -> when its last heartbeat (or progress) arrived
+        last_word = time.monotonic()  # when anything last arrived from the cluster
 
         def drain():
+            nonlocal last_word
             while True:
                 try:
-                    i = events.get_nowait()
+                    kind, value = events.get_nowait()
                 except queue.Empty:
                     return
-                if i not in reported:
-                    reported.add(i)
+                last_word = time.monotonic()
+                if kind == "beat":
+                    heard[value] = last_word
+                elif value not in reported:
+                    reported.add(value)
                     _tick(progress)
+
+        def check_alive():
+            now = time.monotonic()
+            running = {futures[f].index: futures[f] for f in pending}
+            lost = [running[b] for b, t in heard.items() if b in running and now - t > heartbeat_timeout]
+            if not lost and now - last_word > heartbeat_timeout:
+                lost = sorted(running.values(), key=lambda b: b.index)  # nothing heard at all
+            if lost:
+                raise ParallelRunError(
+                    f"no word from the Dask worker running {'; '.join(describe(b) for b in lost)} for "
+                    f"{heartbeat_timeout:g} s (batch {', '.join(str(b.index) for b in lost)}): the worker is frozen "
+                    f"or unreachable; the run is stopped rather than left waiting")
 
         while pending:
             drain()
             done = [f for f in pending if f.done()]
             if not done:
+                if watching:
+                    check_alive()
                 time.sleep(POLL_SECONDS)
                 continue
+            last_word = time.monotonic()
             pending.difference_update(done)
             for f in done:
                 b = futures[f]
@@ -375,8 +440,9 @@ def _run_dask(insts: dict, batches: list[_Batch], options: SolveOptions, progres
         return results
     finally:
         try:
-            if progress is not None:
+            if watching:
                 client.unsubscribe_topic(PROGRESS_TOPIC)
+                client.unsubscribe_topic(HEARTBEAT_TOPIC)
         except Exception:
             pass
         client.close()
