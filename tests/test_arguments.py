@@ -24,7 +24,8 @@ def _names(err: pytest.ExceptionInfo, argument: str) -> None:
     assert f"argument '{argument}" in str(err.value), str(err.value)
 
 
-@pytest.mark.parametrize("cut", [1.5, -0.1, 1.0, float("nan"), "1.5", "abc", True, [0.1], {0: 0.1}, {1: 2.0}, {}])
+@pytest.mark.parametrize("cut", [1.5, -0.1, 1.0, float("nan"), "1.5", "abc", "1:0.1,1:0.2", "0:0.1", "1:", True, [0.1],
+                                 {0: 0.1}, {1: 2.0}, {}])
 def test_a_cut_outside_a_share_is_refused(tiny, cut):
     with pytest.raises(InputError) as err:
         solve(tiny, cut=cut)

@@ -157,12 +157,12 @@ def _load(instance: Path, scenarios) -> tuple:
 
 def _cut(given: str | None, settings: dict, default):
     """--cut when given, else the scenarios' budget_cut, else the default."""
-    from .model.index import parse_cut
+    from .runs.arguments import cut
     if given is not None:
-        return parse_cut(given)
+        return cut(given, "--cut")
     if settings.get("budget_cut") is not None:
         return settings["budget_cut"]
-    return parse_cut(default)
+    return cut(default, "--cut")
 
 
 def _models(given: tuple, default: str) -> list[str]:

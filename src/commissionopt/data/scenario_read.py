@@ -11,7 +11,6 @@ reported, not only the first. Applying a parsed chain is data/scenario.py's job.
 from __future__ import annotations
 
 import difflib
-import math
 from dataclasses import dataclass, field
 from pathlib import Path
 

@@ -40,10 +40,11 @@ def _highs_problems(options: dict) -> list:
 
 
 def _bad(name: str, value, expected: str) -> InputError:
+    """An InputError naming the argument (or the command line's option, for '--cut')."""
     shown = value if isinstance(value, (str, int, float, bool, type(None))) else f"{type(value).__name__} {value!r}"
     if isinstance(shown, str) and len(shown) > 200:
         shown = shown[:200] + "..."
-    return InputError(Problem(f"argument '{name}'", None, None, shown, expected))
+    return InputError(Problem(name if name.startswith("--") else f"argument '{name}'", None, None, shown, expected))
 
 
 def _number(v) -> bool:
@@ -73,11 +74,7 @@ def cut(value, name: str = "cut"):
     if value is None:
         return None
     if isinstance(value, str):
-        from ..model.index import parse_cut
-        try:
-            return parse_cut(value)
-        except InputError:
-            raise _bad(name, value, CUT) from None
+        return _cut_text(value, name)
     if _number(value):
         if not _share(value):
             raise _bad(name, value, CUT)
@@ -96,6 +93,32 @@ def cut(value, name: str = "cut"):
             raise _bad(name, "{}", CUT)
         return dict(sorted(out.items()))
     raise _bad(name, value, CUT)
+
+
+def _cut_text(text: str, name: str):
+    """'0.2' (every year) or '1:0.05,2:0.1,4:0.25' (by year, each year once)."""
+    def share(part: str) -> float:
+        try:
+            v = float(part)
+        except ValueError:
+            raise _bad(name, text, CUT) from None
+        if not _share(v):
+            raise _bad(name, text, CUT)
+        return v
+
+    if ":" not in text:
+        return share(text.strip())
+    out: dict = {}
+    for part in (p for p in text.split(",") if p.strip()):
+        year, colon, value = part.partition(":")
+        if not colon or not year.strip().isdigit() or int(year) < 1:
+            raise _bad(name, text, CUT)
+        if int(year) in out:
+            raise _bad(name, text, f"each year once (year {int(year)} is given twice)")
+        out[int(year)] = share(value)
+    if not out:
+        raise _bad(name, text, CUT)
+    return dict(sorted(out.items()))
 
 
 def settings(values: dict, name: str) -> dict:
