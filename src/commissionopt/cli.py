@@ -126,11 +126,6 @@ def _instance(given: Path | None) -> Path:
     return given if given is not None else INSTANCE.convert(DEFAULT_INSTANCE, None, None)
 
 
-def _refuse_overwrite(path: Path, force: bool) -> None:
-    if path.exists() and not force:
-        raise click.ClickException(f"{path} exists; add --force to replace it")
-
-
 def _free(force: bool, *paths) -> None:
     """Refuse, before any work, to replace an output that exists (unless --force)."""
     from .atomic import check_free
@@ -314,7 +309,7 @@ def template(out: Path, force: bool) -> None:
     from .data import write_template
     if out.suffix.lower() != ".xlsx":
         raise click.BadParameter("the template is a workbook: give a name ending in .xlsx", param_hint="OUT")
-    _refuse_overwrite(out, force)
+    _free(force, out)
     write_template(out)
     click.echo(f"wrote {out}")
 
@@ -326,7 +321,7 @@ def template(out: Path, force: bool) -> None:
 def convert(src: Path, dst: Path, force: bool) -> None:
     """Convert an instance between a folder of CSV files and an .xlsx workbook."""
     from .data import load_instance, write_instance
-    _refuse_overwrite(dst, force)
+    _free(force, dst)
     inst = load_instance(src, validate=False)  # meaning is `validate`'s job; the data must still read
     write_instance(inst, dst)
     click.echo(f"wrote {dst}")
@@ -692,7 +687,7 @@ def diff(run_a, run_b, fmt, show_all):
 def generate(out, services, years, areas, mechanisms, seed, force):
     """Write a synthetic instance shaped like shire_county, for scale tests and benchmarks."""
     from .data.generate import generate_instance
-    _refuse_overwrite(out / "instance.yaml", force)
+    _free(force, out / "instance.yaml")
     path = generate_instance(out, services=services, years=years, areas=areas, seed=seed, mechanisms=mechanisms)
     click.echo(f"wrote {path}")
 
