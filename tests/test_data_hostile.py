@@ -132,6 +132,12 @@ def test_yaml_nested_deep_is_bad_input_not_a_recursion_error(tiny, tmp_path, dep
     bad_input(invoke("solve", TINY, "--model", model), "deep_model.yaml, row 2", "nested at most 20 deep")
 
 
+def test_yaml_with_too_many_values_is_refused_before_it_is_read_whole(tmp_path):
+    scenario = tmp_path / "wide.yaml"
+    scenario.write_text("name: wide\n" + "".join(f"key{i}: {i}\n" for i in range(12_000)))
+    bad_input(invoke("validate", TINY, "--scenario", scenario), "wide.yaml, row", "at most 20,000 keys and values")
+
+
 def test_base_year_1e20_is_not_a_year(tiny, tmp_path):
     text = (tiny / "instance.yaml").read_text()
     (tiny / "instance.yaml").write_text(re.sub(r"base_year: \d+", "base_year: 1e20", text))

@@ -21,7 +21,8 @@ from ..errors import InputError, Problem
 from .source import read_bytes
 
 MAX_DEPTH = 20  # mappings and lists inside each other; a scenario needs five
-MAX_YAML_BYTES = 4 * 1024 * 1024
+MAX_NODES = 20_000  # keys, values and items; a scenario of a thousand changes has fewer (YAML reads slowly)
+MAX_YAML_BYTES = 1024 * 1024
 NULL_TAG = "tag:yaml.org,2002:null"
 
 
@@ -60,10 +61,14 @@ def read_text(path: str | Path, file: str | None = None, limit: int = MAX_YAML_B
 
 
 def check_depth(text: str, file: str) -> None:
-    """Refuse nesting deeper than MAX_DEPTH, before anything recursive reads the text."""
+    """Refuse nesting deeper than MAX_DEPTH (before anything recursive reads the text) and
+    more than MAX_NODES values (which would take minutes to read)."""
     depth = 0
     try:
-        for event in _yaml().parse(io.StringIO(text)):
+        for n, event in enumerate(_yaml().parse(io.StringIO(text))):
+            if n > MAX_NODES:
+                raise InputError(Problem(file, event.start_mark.line + 1, None, None,
+                                         f"a YAML file of at most {MAX_NODES:,} keys and values"))
             if isinstance(event, (MappingStartEvent, SequenceStartEvent)):
                 depth += 1
                 if depth > MAX_DEPTH:
