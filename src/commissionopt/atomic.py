@@ -95,8 +95,7 @@ def _named(e: OSError, tmp: Path, target: Path) -> OSError:
     name = str(e.filename) if e.filename else ""
     if name.startswith(str(tmp)):
         name = str(target) + name[len(str(tmp)):]
-    out = OSError(e.errno, e.strerror or str(e), name or str(target))
-    return out
+    return OSError(e.errno, e.strerror or str(e), name or str(target))
 
 
 def _fsync(path: Path) -> None:
