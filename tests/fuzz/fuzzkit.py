@@ -30,6 +30,7 @@ from click.testing import CliRunner
 
 from commissionopt.cli import main
 from commissionopt.data.schema import INTEGER, NUMBER, TABLES
+from commissionopt.data.validate import OPTIONAL_META
 
 ROOT = Path(__file__).resolve().parents[2]
 INSTANCES = ROOT / "instances"
@@ -283,8 +284,7 @@ def meta_mutated(case, folder, rng):
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     case.what = f"instance.yaml: {kind} {key}"
     case.names = ("instance.yaml",)
-    case.must_fail = kind in ("duplicate", "syntax", "tab", "anchor") or (kind == "delete" and key not in (
-        "description", "sources"))
+    case.must_fail = kind in ("duplicate", "syntax", "tab", "anchor") or (kind == "delete" and key not in OPTIONAL_META)
 
 
 def yaml_bomb(case, folder, rng):
