@@ -16,6 +16,7 @@ from commissionopt.runs.sweep import parse_cuts, sweep_tasks
 TINY = Path(__file__).resolve().parents[1] / "instances" / "tiny"
 
 
+@pytest.mark.slow  # a local Dask cluster
 def test_a_frozen_worker_stops_the_run_naming_the_lost_solves():
     from distributed import Client
     inst = load_instance(TINY)
