@@ -59,7 +59,7 @@ def test_four_threads_solve_at_once_while_the_host_prints_and_nothing_is_lost():
     printed = int(r.stderr.split("host printed ")[1].split()[0])
     lines = r.stdout.splitlines()
     assert printed > 0 and lines == [f"host line {n}" for n in range(printed)]  # every line, in order, nothing else
-    assert "HiGHS" not in r.stdout
+    assert "Running HiGHS" not in r.stdout
 
 
 def test_importing_every_module_leaves_the_hosts_matplotlib_backend_alone():
@@ -148,8 +148,10 @@ def test_a_comparison_without_a_plan_has_missing_figures(tiny_round):
     from commissionopt.results.plan import Plan
     plans = dict(round_.plans)
     plans["broken"] = Plan(summary={"status": "infeasible", "policy": "broken"})
+    plans["broken"].summary["mip_gap"] = 0.0  # a solver's gap without a plan is no figure
     table = Comparison(plans=plans, cut=0.25).table()
     assert table.loc["broken", "status"] == "infeasible" and pd.isna(table.loc["broken", "outcome_gain"])
+    assert pd.isna(table.loc["broken", "mip_gap"])
 
 
 def test_the_library_solves_in_process_by_default():
@@ -196,3 +198,19 @@ def test_plan_json_keeps_timings_apart(tiny_round):
     back = plan_from_json(doc)
     assert back.summary["solve_seconds"] == plan.summary["solve_seconds"]
     assert back.summary["overspend"] == plan.summary["overspend"]
+
+
+def test_json_on_stdout_is_only_json_even_when_a_conflict_is_explained(tmp_path):
+    # the explanation of an infeasible run builds solvers of its own: none may print HiGHS' banner
+    # on the process's stdout (file descriptor 1, which the CLI's own capture cannot see)
+    import shutil
+    folder = tmp_path / "tiny"
+    shutil.copytree(TINY, folder)
+    services = folder / "services.csv"
+    services.write_text(services.read_text().replace("child_protection,children,crisis,child-year,1,100,0,250",
+                                                     "child_protection,children,crisis,child-year,1,80,0,80"))
+    r = subprocess.run([sys.executable, "-m", "commissionopt.cli", "solve", str(folder), "--format", "json"],
+                       capture_output=True, text=True, timeout=600)
+    assert r.returncode == 3, r.stderr
+    assert json.loads(r.stdout)["summary"]["status"] == "infeasible"  # stdout is the JSON and nothing else
+    assert "Running HiGHS" not in r.stdout

@@ -50,6 +50,8 @@ class Comparison:
             s, by_level = p.summary, p.summary.get("unmet_by_level") or {}
             row = {k: s.get(k) for k in MEASURES}
             row.update({f"unmet_{lv}": by_level.get(lv) for lv in levels})
+            if p.status not in Status.HAS_PLAN:  # no plan, no figures (not even a gap of 0)
+                row = {k: None for k in row}
             row["status"] = p.status
             rows.append(row)
         df = pd.DataFrame(rows, columns=columns, index=pd.Index(list(self.plans), name="policy"))

@@ -57,7 +57,7 @@ def _watchdog(h: highspy.Highs, seconds: float):
 
 def _new_highs(time_limit: float, seed: int = 0) -> highspy.Highs:
     try:  # the solver border's silent constructor (the banner would corrupt --format json)
-        from .highs import new_highs
+        from ..highs import new_highs
         h = new_highs()
     except ImportError:
         h = highspy.Highs()
