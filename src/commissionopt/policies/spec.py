@@ -180,6 +180,9 @@ def load_spec(path: str | Path) -> ModelSpec:
     return parse_spec(read_yaml(path), str(path))
 
 
+SHIPPED = ("redesign", "min_cost", "max_efficiency") + RULE_POLICIES  # the shipped models/*.yaml
+
+
 def builtin_spec(name: str) -> ModelSpec:
     """The shipped model file `models/NAME.yaml`, or one of the built-in policies."""
     from ..shipped import model_file, model_names
