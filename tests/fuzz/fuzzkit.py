@@ -58,6 +58,8 @@ class Case:
     names: tuple = ()  # files (or sheets) an error must name, when exit is 2 (any of them)
     row: tuple | None = None  # (file, row): an exit 2 must name this row of this file
     must_fail: bool = False  # the mutation is surely bad input: exit 2 expected
+    model: str = "redesign"  # the policy solved (a shipped model's name)
+    cut: str = "0.15"
     subprocess: bool = False  # run in a process of its own (special files: a hang must be killable)
     folder: Path | None = None
 
@@ -442,6 +444,10 @@ CLASSES = {
 WEIGHTS = {"cell.absurd": 3, "cell.empty": 2, "reference.dangling": 2, "scenario.random": 2, "file.encoding": 2}
 
 
+MODELS = ("redesign", "redesign", "salami", "status_quo", "min_cost", "thresholds")
+CUTS = ("0", "0.1", "0.15", "0.3", "1:0.05,3:0.2")
+
+
 def cases(n: int, seed: int) -> list[Case]:
     """n cases, the classes in a fixed weighted rotation, each with its own seeded stream.
     One in eight is on shire_county (validated, not solved: solving it takes minutes)."""
@@ -452,7 +458,7 @@ def cases(n: int, seed: int) -> list[Case]:
         rng = random.Random(f"{seed}:{k}")
         big = rng.random() < 0.125 and cls not in ("cli.arguments", "magnitudes.scaled")
         out.append(Case(cls=cls, seed=f"{seed}.{k}", instance="shire_county" if big else "tiny",
-                        verb="validate" if big else "solve"))
+                        verb="validate" if big else "solve", model=rng.choice(MODELS), cut=rng.choice(CUTS)))
     return out
 
 
@@ -470,9 +476,10 @@ def prepare(case: Case, tmp: Path) -> Case:
 def command(case: Case) -> list[str]:
     args = [case.verb, str(case.folder)]
     if case.verb == "solve":
-        if not any(a == "--cut" for a in case.args):
-            args += ["--cut", "0.15"]
-        args += ["--format", "json", "--gap", "0.01"] if "--gap" not in case.args else ["--format", "json"]
+        given = set(case.args)
+        args += ["--format", "json"] + [x for flag, value in (("--cut", case.cut), ("--model", case.model),
+                                                                ("--gap", "0.01")) if flag not in given
+                                        for x in (flag, value)]
     return args + [str(a) for a in case.args]
 
 
