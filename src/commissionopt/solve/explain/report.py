@@ -40,8 +40,23 @@ import highspy
 import numpy as np
 
 from .search import IDENTITIES, Explanation, _Explainer
-from .words import (_LABEL, _ORDER, TOL, Member, _amount_words, _kl, _md, _natural, _ranges, _staff_reach, _x_cause,
-                    _year, money, num, violation_words)
+from .words import (
+    _LABEL,
+    _ORDER,
+    TOL,
+    Member,
+    _amount_words,
+    _kl,
+    _md,
+    _natural,
+    _ranges,
+    _staff_reach,
+    _x_cause,
+    _year,
+    money,
+    num,
+    violation_words,
+)
 
 MAX_LISTED = 12  # members listed one by one before the rest are summarised
 # families that ask for more (the anchor of a conflict), by priority

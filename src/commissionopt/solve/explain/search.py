@@ -13,6 +13,7 @@ import numpy as np
 import pyomo.environ as pyo
 import scipy.sparse as sp
 
+from ..highs import new_highs
 from .words import Member, _key, _natural, _x_cause, _year, family_of
 
 INF = highspy.kHighsInf
@@ -56,12 +57,7 @@ def _watchdog(h: highspy.Highs, seconds: float):
 
 
 def _new_highs(time_limit: float, seed: int = 0) -> highspy.Highs:
-    try:  # the solver border's silent constructor (the banner would corrupt --format json)
-        from ..highs import new_highs
-        h = new_highs()
-    except ImportError:
-        h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
+    h = new_highs()  # the solver border's silent constructor (the banner would corrupt --format json)
     h.setOptionValue("random_seed", int(seed))
     h.setOptionValue("time_limit", float(max(1e-3, time_limit)))
     return h
