@@ -90,3 +90,31 @@ def test_an_lp_policy_needs_no_weight():
     plan = Engine(load_instance(TINY)).run("salami", CUT)
     assert plan.summary["overspend_weight"] is None and plan.summary["mip_gap"] == 0.0
     assert plan.summary["verified"] and plan.summary["overspend"] > 0
+
+
+def test_a_model_file_sets_any_highs_option_and_the_plan_records_it(tmp_path):
+    from commissionopt.policies.spec import load_spec
+    f = tmp_path / "quiet.yaml"
+    f.write_text("name: quiet\nsolver: {mip_rel_gap: 0.01, highs: {presolve: 'off', mip_heuristic_effort: 0.1}}\n")
+    spec = load_spec(f)
+    assert spec.solver["highs"] == {"presolve": "off", "mip_heuristic_effort": 0.1}
+    plan = Engine(load_instance(TINY)).run(spec, CUT)
+    assert plan.summary["verified"]
+    assert plan.inputs["solver"]["highs"] == {"presolve": "off", "mip_heuristic_effort": 0.1}
+
+
+@pytest.mark.parametrize("text, column, expected", [
+    ("{presolv: 'off'}", "solver.highs.presolv", "the name of a HiGHS option"),
+    ("{presolve: 3}", "solver.highs.presolve", "text"),
+    ("{mip_rel_gap: 0.5}", "solver.highs.mip_rel_gap", "an option commissionopt does not set itself"),
+    ("{mip_heuristic_effort: -2.0}", "solver.highs.mip_heuristic_effort", "within the range HiGHS allows"),
+])
+def test_a_bad_highs_option_is_named(tmp_path, text, column, expected):
+    from commissionopt.errors import InputError
+    from commissionopt.policies.spec import load_spec
+    f = tmp_path / "bad.yaml"
+    f.write_text(f"name: bad\nsolver: {{highs: {text}}}\n")
+    with pytest.raises(InputError) as e:
+        load_spec(f)
+    (p,) = e.value.problems
+    assert p.file == str(f) and p.column == column and expected in p.expected

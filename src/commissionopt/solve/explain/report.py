@@ -125,6 +125,9 @@ def _limit_phrase(m: Member, md) -> tuple[int, str, str, str] | None:
         if f == "share_cap":
             s, mm, y = key
             return 2, f"{num(v)} units of {s} via {mm}", "that option's share of the service", ""
+        if f == "option_link":
+            s, mm, y = key
+            return 3, None, f"{s} via {mm}, an option the plan has not adopted", ""
         if f == "pace_growth":
             s, y = key
             return 1, f"{num(v)} units of {s}", "the pace at which it can grow", ""
@@ -258,8 +261,9 @@ def _iis_lines(ex: _Explainer, members: list[Member], variants=None) -> list[str
     lines: list[str] = []
     anchor = _anchor(members)
     limits = [m for m in members if m is not anchor and m.family not in IDENTITIES]
+    # limits whose amount holds with every other limit in force first (level 0), then by kind and size
     ranked = sorted((p for p in ((_limit_phrase(m, md), m) for m in limits) if p[0] is not None),
-                    key=lambda t: (t[0][0], -(t[1].amount or 0)))
+                    key=lambda t: (bool(t[1].level), t[0][0], -(t[1].amount or 0)))
     # prefer a limit on the anchor's own services in its year, then any limit in its year
     if anchor is not None and ranked:
         ay = _year(anchor.key)
