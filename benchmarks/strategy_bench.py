@@ -1,14 +1,6 @@
-"""The solve strategy, measured: one weighted MIP with a certified weight (the engine's, solve/strategy.py)
-against a repaired lexicographic solve (two MIPs), on the redesign at each cut.
-
-The repaired lexicographic solve is kept here, not in the library, so that the measurement that chose
-the weighted MIP can be run again:
-  1. the LP relaxation's least overspend; when it is 0 the second MIP is tried at once with the
-     overspend held at 0 (a give of max(£10k, 1e-6 of the money), never a bare 1e-6), and the
-     least-overspend MIP is solved only if that fails;
-  2. otherwise the least-overspend MIP, then the gain MIP with the overspend held at its least plus
-     that give;
-  3. the plan's structural decisions fixed and the LP solved in order (as the engine does).
+"""The solve strategy, measured: the repaired lexicographic solve (two MIPs: least overspend to the
+gap, then most gain with it held) against one weighted MIP with a certified weight, on the redesign
+at each cut (solve/strategy.py has both; SolveOptions.strategy picks one).
 
     python benchmarks/strategy_bench.py instances/shire_county --cuts 0,0.1,0.2,0.3,0.4,0.5 --gap 0.01
     python benchmarks/strategy_bench.py instances/shire_county --cuts 0.3 --highs-defaults   # RINS/RENS on
@@ -31,49 +23,10 @@ sys.path.insert(0, str(ROOT / "src"))
 from commissionopt.data.load import load_instance  # noqa: E402
 from commissionopt.model.build import model_cut  # noqa: E402
 from commissionopt.runs.engine import POLISH, Engine, as_spec  # noqa: E402
-from commissionopt.solve import strategy  # noqa: E402
-from commissionopt.solve.status import Status  # noqa: E402
-
-
-def lexicographic(engine: Engine):
-    """The repaired two-MIP solve (see the module docstring); returns (Solution, phases run)."""
-    s = engine.session
-    t_end = time.perf_counter() + s.options.time_limit
-    (c1, off1), (c2, off2) = s.objective_vector(engine.primary), s.objective_vector({"gain": 1.0})
-    give = engine.tolerance
-    with s.relaxed():
-        bound = s.run(c1, off1, max(1.0, t_end - time.perf_counter()))
-    if bound.values is None:
-        return bound, ["relaxation"]
-    phases = ["relaxation"]
-    least = None
-    if float(c1 @ bound.values) <= give:
-        with s.holding(c1, give):
-            second = s.run(c2, off2, max(1.0, t_end - time.perf_counter()))
-        phases.append("objective at zero overspend")
-        if second.values is not None:
-            least, plan_values, mip = 0.0, second.values, second
-    if least is None:
-        first = s.run(c1, off1, max(1.0, t_end - time.perf_counter()))
-        phases.append("least overspend")
-        if first.values is None:
-            return first, phases
-        least = float(c1 @ first.values)
-        with s.holding(c1, least + give):
-            second = s.run(c2, off2, max(1.0, t_end - time.perf_counter()), start=first.values)
-        phases.append("objective")
-        mip = second if second.values is not None else first
-        plan_values = mip.values
-    with s.fixed(plan_values):
-        plan = strategy._lexicographic(s, (c1, off1), (c2, off2), engine.tolerance,
-                                       s.objective_vector(POLISH)[0], t_end)
-    plan.status = Status.TIME_LIMIT if mip.status != Status.OPTIMAL else plan.status
-    plan.mip_gap = mip.mip_gap
-    return plan, phases
 
 
 def run_one(inst, cut: float, which: str, gap: float, time_limit: float, highs_defaults: bool) -> dict:
-    overrides = {"mip_rel_gap": gap, "time_limit": time_limit, "threads": 1}
+    overrides = {"mip_rel_gap": gap, "time_limit": time_limit, "threads": 1, "strategy": which}
     if highs_defaults:
         overrides["highs"] = {"mip_heuristic_run_rins": True, "mip_heuristic_run_rens": True}
     t0 = time.perf_counter()
@@ -81,10 +34,8 @@ def run_one(inst, cut: float, which: str, gap: float, time_limit: float, highs_d
     engine._configure(as_spec("redesign"), model_cut(engine.md, cut))
     engine.session.options = replace(engine.session.options, **overrides)
     t1 = time.perf_counter()
-    if which == "weighted":
-        sol, phases = engine._solve({"gain": 1.0}, polish=POLISH), None
-    else:
-        sol, phases = lexicographic(engine)
+    sol = engine._solve({"gain": 1.0}, polish=POLISH)
+    phases = sol.extra.get("phases")
     seconds = time.perf_counter() - t1
     s = engine.session
     row = {"cut": cut, "strategy": which, "status": sol.status, "seconds": seconds, "build": t1 - t0,
@@ -102,7 +53,7 @@ def main() -> int:
     p.add_argument("--cuts", default="0,0.1,0.2,0.3,0.4,0.5")
     p.add_argument("--gap", type=float, default=0.01)
     p.add_argument("--time-limit", type=float, default=300.0)
-    p.add_argument("--strategies", default="weighted,lexicographic")
+    p.add_argument("--strategies", default="lexicographic,weighted")
     p.add_argument("--highs-defaults", action="store_true", help="RINS and RENS on (HiGHS's own defaults)")
     a = p.parse_args()
     inst = load_instance(a.instance)
@@ -117,7 +68,7 @@ def main() -> int:
             print(f"  {cut:.2f} {w:13s} {r['status']:10s} {r['seconds']:7.1f} s  gain {r.get('gain', float('nan')):12,.1f}"
                   f"  overspend £{r.get('overspend_gbp', float('nan')):,.0f}  gap {r['gap']}  {r['phases']}",
                   file=sys.stderr, flush=True)
-    print(f"| cut | strategy | status | seconds | overspend (£, disc.) | outcome gain | gap | W rounds / phases |")
+    print("| cut | strategy | status | seconds | overspend (£, disc.) | outcome gain | gap | W rounds / phases |")
     print("|---|---|---|---|---|---|---|---|")
     for r in rows:
         extra = r["phases"] if r["strategy"] != "weighted" else f"{r['rounds']} (W {r['weight']:.3g})"

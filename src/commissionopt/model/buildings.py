@@ -1,6 +1,7 @@
 """Buildings block: hours by site, open/close one way, closure lead time, cost, receipts, extended hours.
 
-building_hours: hours each service needs are placed in compatible open buildings
+building_hours: hours the services of a site class (those that may use the same buildings) need are
+                placed in their open buildings; the results share them out over the services
 building_capacity: hours used <= hours_available * open + extra
 extended_hours: extra <= extendable_hours * open (a school site after 18:00)
 closure: open[b, y] <= open[b, y-1]; closing costs closure_cost, may yield a receipt
@@ -24,31 +25,33 @@ def add_buildings(m: pyo.ConcreteModel, md: ModelData) -> pyo.Block:
     m.buildings = b
     BY = [(bb, y) for bb in md.buildings for y in md.years]
     b.BY = pyo.Set(dimen=2, initialize=BY, ordered=True)
-    SBY = [(s, bb, y) for s, sites in d["service_sites"].items() for bb in sites for y in md.years]
-    b.SBY = pyo.Set(dimen=3, initialize=SBY, ordered=True)
+    classes = d["site_classes"]
+    KBY = [(k, bb, y) for k, (_, sites) in classes.items() for bb in sites for y in md.years]
+    b.KBY = pyo.Set(dimen=3, initialize=KBY, ordered=True)
     b.open = pyo.Var([(bb, y) for bb in md.buildings for y in md.decision_years], domain=pyo.Binary, initialize=1)
     for bb in md.buildings:
         for y in md.decision_years:
             if not d["can_close"][bb] or y <= d["closure_lead"][bb]:
                 b.open[bb, y].setlb(1)
-    b.use = pyo.Var(b.SBY, domain=pyo.NonNegativeReals)
+    b.use = pyo.Var(b.KBY, domain=pyo.NonNegativeReals)  # hours of a site class's services in a building
     b.extra = pyo.Var(b.BY, domain=pyo.NonNegativeReals, bounds=lambda _, bb, y: (0.0, d["extendable_hours"][bb]))
 
     def is_open(bb, y):
         return b.open[bb, min(y, H)]
 
-    def hours(_, s, y):
-        need = sum(d["building_hours"][o] * units(x, o, y) for o in d["options_of"][s] if o in d["building_hours"])
-        return sum(b.use[s, bb, y] for bb in d["service_sites"][s]) == need
-    b.building_hours = pyo.Constraint(list(d["service_sites"]), md.years, rule=hours)
+    def hours(_, k, y):
+        need = sum(d["building_hours"][o] * units(x, o, y) for s in classes[k][0] for o in d["options_of"][s]
+                   if o in d["building_hours"])
+        return sum(b.use[k, bb, y] for bb in classes[k][1]) == need
+    b.building_hours = pyo.Constraint(list(classes), md.years, rule=hours)
 
     users = {bb: [] for bb in md.buildings}
-    for s, sites in d["service_sites"].items():
+    for k, (_, sites) in classes.items():
         for bb in sites:
-            users[bb].append(s)
+            users[bb].append(k)
 
     def capacity(_, bb, y):
-        return sum(b.use[s, bb, y] for s in users[bb]) <= d["hours_available"][bb] * is_open(bb, y) + b.extra[bb, y]
+        return sum(b.use[k, bb, y] for k in users[bb]) <= d["hours_available"][bb] * is_open(bb, y) + b.extra[bb, y]
     b.building_capacity = pyo.Constraint(b.BY, rule=capacity)
     ext = [(bb, y) for bb, y in BY if d["extendable_hours"][bb] > 0]
     b.extended_hours = pyo.Constraint(ext, rule=lambda _, bb, y: b.extra[bb, y] <= d["extendable_hours"][bb] * is_open(bb, y))
@@ -63,7 +66,7 @@ def add_buildings(m: pyo.ConcreteModel, md: ModelData) -> pyo.Block:
 
     b.cost = pyo.Expression(md.years, rule=lambda _, y: sum(
         d["fixed_cost"][bb] * is_open(bb, y) + d["extended_cost_per_hour"][bb] * b.extra[bb, y]
-        + d["cost_per_hour"][bb] * sum(b.use[s, bb, y] for s in users[bb])
+        + d["cost_per_hour"][bb] * sum(b.use[k, bb, y] for k in users[bb])
         + d["closure_cost"][bb] * closed_in(bb, y) for bb in md.buildings))
     b.receipts = pyo.Expression(md.years, rule=lambda _, y: sum(
         d["capital_receipt"][bb] * closed_in(bb, y) for bb in md.buildings))

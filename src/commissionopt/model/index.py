@@ -283,6 +283,9 @@ def build_data(inst: Instance) -> ModelData:
         types = d["service_building_types"][s]
         if any((s, m) in d["building_hours"] for (_, m) in d["options_of"][s]):
             d["service_sites"][s] = [b for b in buildings if "*" in types or d["building_type"][b] in types]
+    # services that may use the same buildings place their hours together (a site class): which of
+    # them uses which hall is an accounting the results make afterwards, not a decision
+    d["site_classes"] = _classes({s: tuple(sites) for s, sites in d["service_sites"].items()})
 
     # --- money ---------------------------------------------------------------------------
     streams = list(funding["stream"])
@@ -299,6 +302,15 @@ def build_data(inst: Instance) -> ModelData:
     in_scope = set(d["fund_pairs"])
     d["pooled_pairs"] = [(f, s) for f in streams if d["poolable"][f] for s in services
                          if (f, s) not in in_scope and matches(pooled[f], s, d["service_tags"][s])]
+    # services the same streams may pay are funded together (a payer class): which stream pays which
+    # of them is an accounting the results make afterwards, not a decision
+    pooled_pairs = set(d["pooled_pairs"])
+    payers = defaultdict(list)  # (stream, only once pooled?) of each service
+    for f, s in d["fund_pairs"] + d["pooled_pairs"]:
+        payers[s].append((f, (f, s) in pooled_pairs))
+    by_payers = _classes({s: tuple(sorted(payers[s], key=lambda p: streams.index(p[0]))) for s in services})
+    d["pay_classes"] = {c: (members, tuple(f for f, _ in key)) for c, (members, key) in by_payers.items()}
+    d["class_pooled"] = {(f, c) for c, (_, key) in by_payers.items() for f, pooled in key if pooled}
     d["staff_pairs"] = staff_payers(d, streams, roles)
     d["overspend_streams"] = overspend_streams(d, streams, services)
     res = inst.reserves
@@ -364,6 +376,17 @@ def _base_history(d: dict, needs: list, options: list) -> None:
                 prevented += coef * (units - (1 - d["marginal_effect"][s]) * beyond)
             src[(kl, ch, g)] = d["pop_base"][kl] - prevented
     d["base_source"] = src
+
+
+def _classes(key_of: dict) -> dict:
+    """{class number: (its members, the key they share)} grouping members with equal keys, in first-seen order."""
+    out, number = {}, {}
+    for member, key in key_of.items():
+        if key not in number:
+            number[key] = len(number)
+            out[number[key]] = ([], key)
+        out[number[key]][0].append(member)
+    return out
 
 
 def staff_payers(d: dict, streams: list, roles: list) -> list:

@@ -1,11 +1,13 @@
 """Money block: funding streams, ring fences, pooling, staff and overheads, reserves, overspend.
 
-service_funding: each service's direct spend is paid by streams whose scope covers it
+service_funding: the direct spend of each payer class (services the same streams may pay) is paid
+                 by those streams; the results share it out over the class's services
 staff_funding: each role's staff, agency and redundancy costs are paid by streams that pay
                overheads or whose scope covers a service the role works for
 overheads_funding: buildings, setup and pooling costs are paid by overheads streams
 stream_limit: what a stream pays <= its money after the cut + reserves drawn + overspend
-ring_fence: a stream pays outside its own scope only into its pooled scope, once pooled
+ring_fence: a stream pays outside its own scope only into its pooled scope, once pooled (a class
+            is in a stream's pooled scope when its services are)
 reserves: cumulative draws <= opening - minimum reserve (+ capital receipts if flexible); draws
           exist only before the horizon's last year: from year H on a plan lives within its money
 `available[f, y]` is a mutable Param: a new cut changes only right-hand sides. Overspend
@@ -24,12 +26,13 @@ def add_money(m: pyo.ConcreteModel, md: ModelData, cut: dict[int, float]) -> pyo
     m.money = b
     FY = [(f, y) for f in md.streams for y in md.years]
     b.FY = pyo.Set(dimen=2, initialize=FY, ordered=True)
-    pairs = d["fund_pairs"] + d["pooled_pairs"]
-    b.FSY = pyo.Set(dimen=3, initialize=[(f, s, y) for f, s in pairs for y in md.years], ordered=True)
+    classes = d["pay_classes"]
+    b.FCY = pyo.Set(dimen=3, initialize=[(f, c, y) for c, (_, payers) in classes.items() for f in payers
+                                         for y in md.years], ordered=True)
     oh = [f for f in md.streams if d["pays_overheads"][f]]
     b.available = pyo.Param(b.FY, mutable=True, initialize=lambda _, f, y: d["amount"][(f, y)] * (
         1 - (cut[y] if d["subject_to_cut"][f] else 0.0)))
-    b.fund = pyo.Var(b.FSY, domain=pyo.NonNegativeReals)
+    b.fund = pyo.Var(b.FCY, domain=pyo.NonNegativeReals)
     b.fund_staff = pyo.Var([(f, r, y) for f, r in d["staff_pairs"] for y in md.years], domain=pyo.NonNegativeReals)
     b.fund_overheads = pyo.Var([(f, y) for f in oh for y in md.years], domain=pyo.NonNegativeReals)
     b.draw = pyo.Var([(f, y) for f in oh for y in d["draw_years"]], domain=pyo.NonNegativeReals)
@@ -37,11 +40,8 @@ def add_money(m: pyo.ConcreteModel, md: ModelData, cut: dict[int, float]) -> pyo
     poolable = [f for f in md.streams if d["poolable"][f]]
     b.pool = pyo.Var(poolable, domain=pyo.Binary)
 
-    payers = {s: [] for s in md.services}
-    for f, s in pairs:
-        payers[s].append(f)
-    b.service_funding = pyo.Constraint(md.services, md.years, rule=lambda _, s, y: sum(
-        b.fund[f, s, y] for f in payers[s]) == m.mechanisms.direct_spend[s, y])
+    b.service_funding = pyo.Constraint(list(classes), md.years, rule=lambda _, c, y: sum(
+        b.fund[f, c, y] for f in classes[c][1]) == sum(m.mechanisms.direct_spend[s, y] for s in classes[c][0]))
 
     staff_payers = {r: [f for f, rr in d["staff_pairs"] if rr == r] for r in md.roles}
     b.staff_funding = pyo.Constraint(m.workforce.RY, rule=lambda _, r, y: sum(
@@ -53,13 +53,11 @@ def add_money(m: pyo.ConcreteModel, md: ModelData, cut: dict[int, float]) -> pyo
     b.overheads_funding = pyo.Constraint(md.years, rule=lambda _, y: sum(
         b.fund_overheads[f, y] for f in oh) == b.overheads[y])
 
-    paid = {f: [] for f in md.streams}
-    for f, s in pairs:
-        paid[f].append(s)
+    paid = {f: [c for c, (_, payers) in classes.items() if f in payers] for f in md.streams}
     roles_paid = {f: [r for ff, r in d["staff_pairs"] if ff == f] for f in md.streams}
 
     def limit(_, f, y):
-        spend = sum(b.fund[f, s, y] for s in paid[f]) + sum(b.fund_staff[f, r, y] for r in roles_paid[f])
+        spend = sum(b.fund[f, c, y] for c in paid[f]) + sum(b.fund_staff[f, r, y] for r in roles_paid[f])
         if f in oh:
             spend += b.fund_overheads[f, y]
         if (f, y) in b.draw:
@@ -69,8 +67,8 @@ def add_money(m: pyo.ConcreteModel, md: ModelData, cut: dict[int, float]) -> pyo
         return spend <= b.available[f, y]
     b.stream_limit = pyo.Constraint(b.FY, rule=limit)
 
-    b.ring_fence = pyo.Constraint([(f, s, y) for f, s in d["pooled_pairs"] for y in md.years],
-                                  rule=lambda _, f, s, y: b.fund[f, s, y] <= d["amount"][(f, y)] * b.pool[f])
+    b.ring_fence = pyo.Constraint([(f, c, y) for f, c in sorted(d["class_pooled"]) for y in md.years],
+                                  rule=lambda _, f, c, y: b.fund[f, c, y] <= d["amount"][(f, y)] * b.pool[f])
 
     def reserves(_, y):
         drawn = sum(b.draw[f, t] for f in oh for t in d["draw_years"] if t <= y)

@@ -61,7 +61,11 @@ def extract_tables(m, md: ModelData, session, values) -> dict[str, pd.DataFrame]
 
     bb = m.buildings
     op, use, extra = (_vals(session, c, values) for c in (bb.open, bb.use, bb.extra))
-    building_use = pd.DataFrame([(s, b, y, h) for (s, b, y), h in use.items()],
+    hours_of = {}  # building hours each service needs, by year
+    for o, h in d["building_hours"].items():
+        for y in Y:
+            hours_of[(o[0], y)] = hours_of.get((o[0], y), 0.0) + h * x.get((*o, y), 0.0)
+    building_use = pd.DataFrame(shared_out({(b, k, y): h for (k, b, y), h in use.items()}, d["site_classes"], hours_of),
                                 columns=["service", "building", "year", "hours"])
     used = building_use.groupby(["building", "year"])["hours"].sum()
     rows = []
@@ -82,7 +86,8 @@ def extract_tables(m, md: ModelData, session, values) -> dict[str, pd.DataFrame]
     fund, fund_staff, fund_oh, draw, over = (_vals(session, c, values) for c in (
         mo.fund, mo.fund_staff, mo.fund_overheads, mo.draw, mo.overspend))
     pool = _vals(session, mo.pool, values)
-    funding = pd.DataFrame([(f, s, "", y, v * S) for (f, s, y), v in fund.items()] +
+    spend_of = units.groupby(["service", "year"])["direct_spend"].sum().to_dict()
+    funding = pd.DataFrame([(f, s, "", y, v * S) for s, f, y, v in shared_out(fund, d["pay_classes"], spend_of)] +
                            [(f, "staff", r, y, v * S) for (f, r, y), v in fund_staff.items()] +
                            [(f, "overheads", "", y, v * S) for (f, y), v in fund_oh.items()],
                            columns=["stream", "service", "role", "year", "amount"])
@@ -124,6 +129,23 @@ def extract_tables(m, md: ModelData, session, values) -> dict[str, pd.DataFrame]
     return {"units": units, "options": options, "need": need, "workforce": workforce, "buildings": buildings,
             "building_use": building_use, "funding": funding, "streams": streams, "pooling": pooling,
             "spend": spend, "outcomes": outcomes, "reserves": reserves}
+
+
+def shared_out(by_class: dict, classes: dict, weight: dict) -> list[tuple]:
+    """{(key, class, year): amount} shared over each class's members in proportion to their
+    weight that year (equally when the weights are all 0): [(member, key, year, amount)].
+
+    A class's members may all use the same buildings (or be paid by the same streams), so any
+    sharing is a valid plan; this one keeps every member's share in step with its own need."""
+    rows = []
+    for (key, c, y), amount in by_class.items():
+        members = classes[c][0]
+        w = [max(0.0, weight.get((m, y), 0.0)) for m in members]
+        total = sum(w)
+        for m, wm in zip(members, w):
+            share = wm / total if total > 0 else 1.0 / len(members)
+            rows.append((m, key, y, amount * share))
+    return rows
 
 
 def phase(md: ModelData, y: int) -> str:

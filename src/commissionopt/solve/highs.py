@@ -34,6 +34,7 @@ WATCHDOG_FACTOR, WATCHDOG_GRACE = 1.2, 5.0  # seconds past the time limit before
 # HiGHS options every solve starts from (chosen by measurement: benchmarks/README.md, "Solve
 # strategy"); a model file's `solver: {highs: {...}}` and SolveOptions.highs override them
 DEFAULT_HIGHS = {"mip_heuristic_run_rins": False, "mip_heuristic_run_rens": False}
+IPM_FROM_COLUMNS = 5000  # "choose": LPs this large go to the interior point method (benchmarks/README.md)
 # options the session sets itself on every run
 OWN_OPTIONS = ("output_flag", "random_seed", "threads", "time_limit", "mip_rel_gap", "mip_abs_gap", "solver")
 
@@ -43,10 +44,11 @@ class SolveOptions:
     time_limit: float = 300.0
     mip_rel_gap: float = 1e-3  # the gap on the plan's objective (outcome gain, or spend for min_cost)
     threads: int = 1
-    solver: str = "choose"  # HiGHS 'solver' option: choose | simplex | ipm | hipo
+    solver: str = "choose"  # the LP algorithm (HiGHS 'solver'): choose (IPM for large LPs, else simplex) | simplex | ipm | ...
     seed: int = 0
     output: bool = False
     highs: dict = field(default_factory=dict)  # any other HiGHS option, e.g. {"presolve": "off"}
+    strategy: str = "lexicographic"  # how a MIP is solved (solve/strategy.py): lexicographic | weighted
 
 
 def highs_option_problems(options: dict) -> list[tuple[str, object, str]]:
@@ -258,7 +260,6 @@ class HighsSession:
             h.setOptionValue(name, value)
         h.setOptionValue("output_flag", bool(o.output))
         h.setOptionValue("random_seed", int(o.seed))
-        h.setOptionValue("solver", o.solver)
         if int(o.threads) != self._threads:
             if o.threads > 1 or self._threads is not None:
                 highspy.Highs.resetGlobalScheduler(True)
@@ -266,24 +267,24 @@ class HighsSession:
             self._threads = int(o.threads)
 
     def run(self, cost: np.ndarray, offset: float = 0.0, time_limit: float = 60.0, start: np.ndarray | None = None,
-            abs_gap: float | None = None) -> Solution:
+            abs_gap: float | None = None, rel_gap: float | None = None) -> Solution:
         """Minimise cost . x + offset once on the model as it stands (a MIP if integer columns are
-        free, else an LP). `abs_gap`: stop a MIP at this absolute gap (no relative gap then)."""
+        free, else an LP). A MIP stops at `rel_gap` (default: the options' mip_rel_gap; none when
+        only `abs_gap` is given) or at `abs_gap`, whichever comes first."""
         h = self.h
         mip = self.has_free_integers()
         self._apply_options()
+        h.setOptionValue("solver", "choose" if mip else self.lp_algorithm())
         h.changeColsCost(self.num_col, np.arange(self.num_col, dtype=np.int32), cost)
         h.changeObjectiveOffset(float(offset))  # HiGHS measures the MIP gap on cost.x + offset
         h.changeObjectiveSense(highspy.ObjSense.kMinimize)
         # HiGHS times an LP against the object's run time summed over all its runs, but a MIP
         # against that run alone (HiGHS 1.16, measured; tests/test_solver_border.py pins both)
         h.setOptionValue("time_limit", float((0.0 if mip else h.getRunTime()) + max(1e-3, time_limit)))
-        if abs_gap is None:
-            h.setOptionValue("mip_rel_gap", float(self.options.mip_rel_gap))
-            h.setOptionValue("mip_abs_gap", 1e-6)
-        else:
-            h.setOptionValue("mip_rel_gap", 0.0)
-            h.setOptionValue("mip_abs_gap", float(max(abs_gap, 1e-9)))
+        if rel_gap is None:
+            rel_gap = 0.0 if abs_gap is not None else self.options.mip_rel_gap
+        h.setOptionValue("mip_rel_gap", float(rel_gap))
+        h.setOptionValue("mip_abs_gap", float(max(abs_gap, 1e-9)) if abs_gap is not None else 1e-6)
         if start is not None and mip:
             h.setSolution(self.num_col, np.arange(self.num_col, dtype=np.int32), start)
         t0 = time.perf_counter()
@@ -309,6 +310,13 @@ class HighsSession:
             if dual.dual_valid:
                 sol.row_duals = np.array(dual.row_dual)
         return sol
+
+    def lp_algorithm(self) -> str:
+        """The algorithm for an LP run: the options' own, or for "choose" the interior point method on
+        large models (simplex stalls on this model's degenerate funding and building rows: measured)."""
+        if self.options.solver != "choose":
+            return self.options.solver
+        return "ipm" if self.num_col >= IPM_FROM_COLUMNS else "simplex"
 
     def _run_watched(self, time_limit: float, mip: bool) -> None:
         """run(), with a wall-clock watchdog for MIPs: HiGHS does not always honour

@@ -55,7 +55,9 @@ def solve(session: HighsSession, primary: tuple[np.ndarray, float], secondary: t
     `weight`: the first W to try (default: derived from the LP relaxation, as above)."""
     t_end = time.perf_counter() + session.options.time_limit
     if session.has_free_integers():
-        return _weighted(session, primary, secondary, tolerance, polish, start, t_end, scale, weight)
+        if getattr(session.options, "strategy", "lexicographic") == "weighted":
+            return _weighted(session, primary, secondary, tolerance, polish, start, t_end, scale, weight)
+        return _two_phase(session, primary, secondary, tolerance, polish, start, t_end)
     # every integer column is fixed by its bounds: an LP, solved exactly and cold, so that a plan
     # is the same whatever the session solved before (an LP is cheap; warmth would only move digits)
     session.clear()
@@ -154,3 +156,73 @@ def _weighted(session, primary, secondary, tolerance, polish, start, t_end, scal
         plan.message = (f"the overspend weight could not be certified in {W_ROUNDS} rounds "
                         f"(marginal gain of overspend {marginal:.4g} per unit against a weight of {W:.4g})")
     return plan
+
+
+PHASE_ONE_SHARE = 0.5  # of the time left, at most, for the least-overspend MIP
+
+
+def _two_phase(session, primary, secondary, tolerance, polish, start, t_end) -> Solution:
+    """The least primary by one MIP (to mip_rel_gap of it, or `tolerance`), then the best secondary
+    by a second MIP with the primary held at the first's plan, then the fixed LP in order."""
+    (c1, off1), (c2, off2) = primary, secondary
+    gap = session.options.mip_rel_gap
+    with session.relaxed():  # a bound on the least primary, and a structure to start from
+        relax = session.run(c1, off1, _left(t_end))
+    if relax.values is None:
+        return relax  # infeasible even with integers relaxed (or no plan): the caller explains
+    spent, phases = relax.seconds, ["relaxation"]
+    first = second = None
+    least = least_bound = None
+    if float(c1 @ relax.values) <= _give(0.0):  # the duties may force no overspend: try the objective at once
+        with session.holding(c1, _give(0.0)):
+            second = session.run(c2, off2, _left(t_end) * PHASE_ONE_SHARE, start=start, rel_gap=gap)
+        spent += second.seconds
+        phases.append("objective within the tolerance")
+        if second.values is not None:
+            least, least_bound = float(c1 @ second.values), 0.0
+        else:
+            second = None
+    if second is None:
+        begin = start if start is not None else _rounded_up(session, relax.values, c1, off1, t_end)
+        first = session.run(c1, off1, max(1.0, _left(t_end) * PHASE_ONE_SHARE), start=begin, rel_gap=gap,
+                            abs_gap=tolerance)
+        spent += first.seconds
+        phases.append("least overspend")
+        if first.values is None:
+            first.seconds = spent
+            return first
+        least = float(c1 @ first.values)
+        least_bound = (first.bound - off1) if first.bound is not None else least
+        with session.holding(c1, least + _give(least)):
+            second = session.run(c2, off2, _left(t_end), start=first.values, rel_gap=gap)
+        spent += second.seconds
+        phases.append("objective")
+        if second.values is None:  # the first plan stands, flagged
+            second = first
+    with session.fixed(second.values):
+        plan = _lexicographic(session, primary, secondary, tolerance, polish, t_end)
+    spent += plan.seconds
+    if plan.values is None:
+        second.status = Status.SUBOPTIMAL if second.status == Status.OPTIMAL else second.status
+        second.message = f"the plan's fixed LP ended {plan.message}"
+        second.seconds = spent
+        return second
+    held = max(tolerance, least - max(0.0, least_bound))
+    plan.mip_gap = second.mip_gap if second is not first else None
+    plan.bound = second.bound
+    plan.seconds = spent
+    plan.extra.update(overspend_tolerance=held, phases=phases,
+                      overspend_gap=(least - least_bound) / abs(least) if least else 0.0)
+    statuses = [r.status for r in (first, second) if r is not None]
+    if any(st != Status.OPTIMAL for st in statuses) or second is first:
+        plan.status = Status.TIME_LIMIT if Status.TIME_LIMIT in statuses or second is first else Status.SUBOPTIMAL
+    return plan
+
+
+def _rounded_up(session, values: np.ndarray, c1: np.ndarray, off1: float, t_end: float) -> np.ndarray | None:
+    """A first plan: every structural decision the LP relaxation uses at all taken (an option it adopts
+    in part adopted, a building it keeps in part kept), the rest solved as an LP. None if that fails."""
+    taken = np.where(values > 1e-4, 1.0, 0.0)
+    with session.fixed(taken):
+        plan = session.run(c1, off1, max(1.0, _left(t_end) * 0.2))
+    return plan.values
