@@ -332,6 +332,14 @@ def test_every_new_model_file_runs_and_verifies_at_a_25pc_cut(instances, base_en
     spec = replace(builtin_spec(model), solver={"mip_rel_gap": 1e-3, "time_limit": 60})
     eng = engine_for(inst, spec) if spec.transforms_data else base_engines[instance]
     plan = eng.run(spec, 0.25)
+    if (model, instance) == ("freeze_posts", "shire_county"):
+        # a finding, not a failure: with children's high need growing 2.5% a year, a recruitment freeze
+        # leaves too few residential childcare workers for the short-breaks duty within a few years
+        assert plan.summary["status"] == "infeasible"
+        first = plan.summary["conflicts"][0]
+        assert first.startswith("statutory duty short_breaks_5_11") and "residential_childcare_worker" in first
+        assert any("set by the policy" in c for c in plan.summary["conflicts"])
+        return
     assert plan.summary["status"] == "optimal", (plan.summary.get("solver_message"), plan.summary.get("conflicts"))
     assert plan.summary["verified"] is True, plan.violations[:5]
     assert plan.summary["policy"] == model

@@ -4,6 +4,7 @@ building_hours: hours the services of a site class (those that may use the same 
                 placed in their open buildings; the results share them out over the services
 building_capacity: hours used <= hours_available * open + extra
 extended_hours: extra <= extendable_hours * open (a school site after 18:00)
+site_open: a site class's hours in a building that may close <= the most it could need there x open
 closure: open[b, y] <= open[b, y-1]; closing costs closure_cost, may yield a receipt
 closure_lead: a building is open in every year up to its closure_lead_years (consultation)
 Closures are decisions: `open` exists for the decision years 1..H only, and every evaluation
@@ -55,6 +56,16 @@ def add_buildings(m: pyo.ConcreteModel, md: ModelData) -> pyo.Block:
     b.building_capacity = pyo.Constraint(b.BY, rule=capacity)
     ext = [(bb, y) for bb, y in BY if d["extendable_hours"][bb] > 0]
     b.extended_hours = pyo.Constraint(ext, rule=lambda _, bb, y: b.extra[bb, y] <= d["extendable_hours"][bb] * is_open(bb, y))
+
+    # site_open: no class's hours in a building that is closed, per class (the aggregate capacity row
+    # alone lets the LP relaxation half-close a building and keep using it: this is the strong
+    # facility-location form, and it closes much of the integrality gap of closures)
+    def most(k, bb, y):
+        need = sum(d["building_hours"][o] * d["U"].get((*o, y), 0.0) for s in classes[k][0]
+                   for o in d["options_of"][s] if o in d["building_hours"])
+        return min(need, d["hours_available"][bb] + d["extendable_hours"][bb])
+    shut = [(k, bb, y) for k, bb, y in KBY if d["can_close"][bb] and most(k, bb, y) > 0]
+    b.site_open = pyo.Constraint(shut, rule=lambda _, k, bb, y: b.use[k, bb, y] <= most(k, bb, y) * is_open(bb, y))
 
     def closed_in(bb, y):  # 1 in the year the building closes (never after the horizon)
         if y > H or not d["can_close"][bb]:

@@ -30,7 +30,6 @@ SETTINGS = {
     "seed": (lambda v: _whole(v) and 0 <= v <= 2**31 - 1, "a whole number from 0 to 2147483647"),
     "solver": (lambda v: v in SOLVERS, f"one of {', '.join(SOLVERS)}"),
     "output": (lambda v: isinstance(v, bool), "true or false"),
-    "strategy": (lambda v: v in ("lexicographic", "weighted"), "lexicographic or weighted"),
     "highs": (lambda v: isinstance(v, dict) and not _highs_problems(v), "a mapping of HiGHS options to values of their type"),
 }
 

@@ -154,7 +154,7 @@ class Engine:
                    "horizon_years": H, "evaluation_years": self.md.years[-1],
                    "mip_gap": sol.mip_gap,
                    "overspend_tolerance": sol.extra.get("overspend_tolerance", self.tolerance) * self.md.money_scale,
-                   "overspend_weight": sol.extra.get("weight"),
+                   "overspend_gap": sol.extra.get("overspend_gap"),
                    "build_seconds": self.build_seconds,
                    "handoff_seconds": self.handoff_seconds, "solve_seconds": time.perf_counter() - t0,
                    "variables": self.session.num_col, "constraints": self.session.num_row,

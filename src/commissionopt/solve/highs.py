@@ -48,7 +48,6 @@ class SolveOptions:
     seed: int = 0
     output: bool = False
     highs: dict = field(default_factory=dict)  # any other HiGHS option, e.g. {"presolve": "off"}
-    strategy: str = "lexicographic"  # how a MIP is solved (solve/strategy.py): lexicographic | weighted
 
 
 def highs_option_problems(options: dict) -> list[tuple[str, object, str]]:

@@ -9,17 +9,17 @@ may end, in model money (the engine gives max(£10k, 1e-6 of the yearly money)).
   an LP and is solved lexicographically: least primary; then the secondary with the primary
   held at its least (a give of 1e-3 model units or 1e-7 of it, far above HiGHS's feasibility
   tolerance); then the polish with both held.
-- Otherwise one weighted MIP, minimise secondary + W x primary, stopped at an absolute gap
-  G = mip_rel_gap x |secondary of the LP relaxation|. Its plan's integer decisions are then
-  fixed and the LP is solved lexicographically as above: the reported plan is exactly the
-  least-overspend, best-objective plan for those decisions. W is certified, not a constant:
-  it starts at the largest of W_SAFETY x the marginal gain of overspend in the LP relaxation
-  (the hold row's dual) and 2 G / tolerance (so that the gap cannot hide more than
-  `tolerance` of overspend); when the fixed LP shows that the MIP's plan overspent beyond
-  the tolerance, or that the marginal gain of overspend at the plan's decisions exceeds W / 2,
-  W is raised and the MIP solved again from that plan (at most W_ROUNDS times). A plan
-  whose W could not be certified is `suboptimal`, never `optimal`.
-docs/formulation.md ("Solving") gives the reasons and benchmarks/README.md the measurements.
+- Otherwise (the redesign) a repaired lexicographic MIP in two phases. The LP relaxation first:
+  a bound on the least primary. A zero-overspend run is tried only when that bound allows one.
+  Phase 1, the least primary, starts from the relaxation's decisions rounded up and stops at
+  mip_rel_gap of it or at `tolerance`, with at most half the time; phase 2, the secondary with
+  the primary held at phase 1's plan plus the give above, starts from that plan. The plan's
+  integer decisions are then fixed and the LP solved lexicographically, so the plan reported is
+  exactly the least-overspend, best-objective plan for those decisions. The overspend tolerance
+  reported is max(`tolerance`, phase 1's plan minus its bound): what the plan may overspend
+  beyond the least possible.
+docs/formulation.md ("Solving") gives the reasons (a weighted single MIP was measured and dropped)
+and benchmarks/README.md the measurements.
 """
 from __future__ import annotations
 
@@ -32,12 +32,7 @@ from .status import Status
 
 HOLD_GIVE, HOLD_GIVE_SHARE = 1e-3, 1e-7  # model units, and share of the value held: well above HiGHS's
 # feasibility tolerance (a give equal to it is what made presolve call the old hold infeasible)
-W_FLOOR = 1.0
-W_SAFETY = 4.0  # W is at least this many times the marginal gain of overspend seen
-W_RAISE = 10.0  # factor when a round shows W was too small
-W_ROUNDS = 3
 POLISH_TOL = 1e-7  # relative give on the objective while polishing
-TIE_SHARE = 0.1  # the polish's weight in the MIP: at most this share of the gap
 
 
 def tolerance_for(total_money: float, money_scale: float, pounds: float = 10_000.0, share: float = 1e-6) -> float:
@@ -47,17 +42,14 @@ def tolerance_for(total_money: float, money_scale: float, pounds: float = 10_000
 
 def solve(session: HighsSession, primary: tuple[np.ndarray, float], secondary: tuple[np.ndarray, float],
           tolerance: float, polish: np.ndarray | None = None, start: np.ndarray | None = None,
-          scale: float | None = None, weight: float | None = None) -> Solution:
+          scale: float | None = None) -> Solution:
     """The plan: least primary (within tolerance), then least secondary, then least polish.
-
-    `scale`: the size the secondary's gap is measured against (default: the secondary's value in
-    the LP relaxation; give it where that value is near 0, as in Dinkelbach's iterations).
-    `weight`: the first W to try (default: derived from the LP relaxation, as above)."""
+    `start`: a plan to begin the MIP from (a sweep's previous point); `scale`: a size for the
+    secondary's gap where its value may be near 0 (Dinkelbach's iterations): an absolute gap of
+    mip_rel_gap x scale is then accepted as well as the relative one."""
     t_end = time.perf_counter() + session.options.time_limit
     if session.has_free_integers():
-        if getattr(session.options, "strategy", "lexicographic") == "weighted":
-            return _weighted(session, primary, secondary, tolerance, polish, start, t_end, scale, weight)
-        return _two_phase(session, primary, secondary, tolerance, polish, start, t_end)
+        return _two_phase(session, primary, secondary, tolerance, polish, start, t_end, scale)
     # every integer column is fixed by its bounds: an LP, solved exactly and cold, so that a plan
     # is the same whatever the session solved before (an LP is cheap; warmth would only move digits)
     session.clear()
@@ -105,77 +97,30 @@ def _lexicographic(session, primary, secondary, tolerance, polish, t_end) -> Sol
     return second
 
 
-def _weighted(session, primary, secondary, tolerance, polish, start, t_end, scale, weight) -> Solution:
-    (c1, off1), (c2, off2) = primary, secondary
-    with session.relaxed():  # the LP relaxation: a bound on the objective, and the price of overspend
-        relax = _lexicographic(session, primary, secondary, tolerance, None, t_end)
-    if relax.values is None:
-        return relax  # infeasible even with integers relaxed (or no plan): the caller explains
-    scale = max(1e-9, abs(float(c2 @ relax.values) + off2) if scale is None else abs(scale))
-    gap = session.options.mip_rel_gap * scale
-    W = weight if weight is not None else max(W_FLOOR, W_SAFETY * (relax.extra.get("marginal") or 0.0),
-                                              2 * gap / tolerance)
-    # the polish as a tie-break among equally good structural decisions (which buildings close,
-    # which options are adopted), weighted to move the objective by at most a tenth of the gap
-    tie = np.zeros_like(c2)
-    if polish is not None:
-        tie = TIE_SHARE * gap / max(1e-9, abs(float(polish @ relax.values))) * polish
-    spent = relax.seconds
-    for round_ in range(1, W_ROUNDS + 1):
-        mip = session.run(c2 + W * c1 + tie, off2 + W * off1, _left(t_end), start=start, abs_gap=gap)
-        spent += mip.seconds
-        if mip.values is None:
-            mip.seconds = spent
-            return mip
-        with session.fixed(mip.values):
-            plan = _lexicographic(session, primary, secondary, tolerance, polish, t_end)
-        spent += plan.seconds
-        if plan.values is None:  # the plan's own decisions do not solve as an LP: numerical trouble
-            mip.status = Status.SUBOPTIMAL if mip.status == Status.OPTIMAL else mip.status
-            mip.message = f"the plan's fixed LP ended {plan.message}"
-            mip.seconds = spent
-            return mip
-        overspent = float(c1 @ mip.values) > plan.extra["primary_value"] - off1 + tolerance
-        marginal = plan.extra.get("marginal") or 0.0
-        certified = not overspent and 2 * marginal <= W
-        out_of_time = time.perf_counter() >= t_end
-        if certified or round_ == W_ROUNDS or out_of_time:
-            break
-        W = max(W * W_RAISE, W_SAFETY * marginal)
-        start = mip.values
-    # the gap: how far the MIP's plan may be from the best weighted value, on the secondary's scale
-    # (the fixed LP after it only improves the plan at the same structural decisions)
-    plan.mip_gap = max(0.0, mip.objective - mip.bound) / scale if mip.bound is not None else None
-    plan.bound = mip.bound
-    plan.seconds = spent
-    plan.extra.update(weight=W, rounds=round_, certified=certified, mip_status=mip.status)
-    if mip.status != Status.OPTIMAL or (not certified and out_of_time):
-        plan.status = Status.TIME_LIMIT  # the best found in the time, flagged with its gap
-    elif not certified:
-        plan.status = Status.SUBOPTIMAL
-        plan.message = (f"the overspend weight could not be certified in {W_ROUNDS} rounds "
-                        f"(marginal gain of overspend {marginal:.4g} per unit against a weight of {W:.4g})")
-    return plan
-
-
 PHASE_ONE_SHARE = 0.5  # of the time left, at most, for the least-overspend MIP
 
 
-def _two_phase(session, primary, secondary, tolerance, polish, start, t_end) -> Solution:
+def _two_phase(session, primary, secondary, tolerance, polish, start, t_end, scale=None) -> Solution:
     """The least primary by one MIP (to mip_rel_gap of it, or `tolerance`), then the best secondary
     by a second MIP with the primary held at the first's plan, then the fixed LP in order."""
     (c1, off1), (c2, off2) = primary, secondary
     gap = session.options.mip_rel_gap
+    abs_gap = gap * abs(scale) if scale else None  # on the secondary
     with session.relaxed():  # a bound on the least primary, and a structure to start from
         relax = session.run(c1, off1, _left(t_end))
     if relax.values is None:
         return relax  # infeasible even with integers relaxed (or no plan): the caller explains
     spent, phases = relax.seconds, ["relaxation"]
+    # the fixed LP at the end (three LP runs at most) must have time: keep back a few relaxations' worth
+    reserve = max(5.0, 2.0 * relax.seconds)
+    def left() -> float:
+        return max(1.0, t_end - reserve - time.perf_counter())
     first = second = None
     least = least_bound = None
     if float(c1 @ relax.values) <= _give(0.0):  # the duties may force no overspend: try the objective at once
         with session.holding(c1, _give(0.0)):
-            second = session.run(c2, off2, _left(t_end) * PHASE_ONE_SHARE, start=start, rel_gap=gap)
+            second = session.run(c2, off2, left() * PHASE_ONE_SHARE, start=start, rel_gap=gap,
+                                 abs_gap=abs_gap)
         spent += second.seconds
         phases.append("objective within the tolerance")
         if second.values is not None:
@@ -184,7 +129,7 @@ def _two_phase(session, primary, secondary, tolerance, polish, start, t_end) -> 
             second = None
     if second is None:
         begin = start if start is not None else _rounded_up(session, relax.values, c1, off1, t_end)
-        first = session.run(c1, off1, max(1.0, _left(t_end) * PHASE_ONE_SHARE), start=begin, rel_gap=gap,
+        first = session.run(c1, off1, max(1.0, left() * PHASE_ONE_SHARE), start=begin, rel_gap=gap,
                             abs_gap=tolerance)
         spent += first.seconds
         phases.append("least overspend")
@@ -194,7 +139,7 @@ def _two_phase(session, primary, secondary, tolerance, polish, start, t_end) -> 
         least = float(c1 @ first.values)
         least_bound = (first.bound - off1) if first.bound is not None else least
         with session.holding(c1, least + _give(least)):
-            second = session.run(c2, off2, _left(t_end), start=first.values, rel_gap=gap)
+            second = session.run(c2, off2, left(), start=first.values, rel_gap=gap, abs_gap=abs_gap)
         spent += second.seconds
         phases.append("objective")
         if second.values is None:  # the first plan stands, flagged
