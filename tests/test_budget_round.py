@@ -18,13 +18,11 @@ import pytest
 
 from commissionopt import Engine, load_instance
 from commissionopt.runs.compare import compare
-from commissionopt.solve.highs import SolveOptions
 
 pytestmark = pytest.mark.slow  # three instances at three cuts: the longest tests of the suite
 
 INSTANCES = Path(__file__).resolve().parents[1] / "instances"
 GAP = 0.01
-MONEY_TOL = 1.0  # pounds: the overspend hold gives 1e-6 model units
 
 
 SHIPPED = sorted(p.name for p in INSTANCES.iterdir() if (p / "instance.yaml").exists())
@@ -34,7 +32,8 @@ CASES = [(i, c) for i in SHIPPED for c in ((0.1, 0.25, 0.5) if i == "tiny" else 
 @pytest.fixture(scope="module")
 def engine(request):
     limit = 600 if request.param == "tiny" else 60
-    return Engine(load_instance(INSTANCES / request.param), SolveOptions(time_limit=limit, mip_rel_gap=GAP))
+    # overrides, not SolveOptions: a model file's own solver settings beat the engine's options
+    return Engine(load_instance(INSTANCES / request.param), overrides={"time_limit": limit, "mip_rel_gap": GAP})
 
 
 @pytest.mark.parametrize(("engine", "cut"), CASES, indirect=["engine"])
@@ -47,12 +46,14 @@ def test_redesign_against_salami(engine, cut):
     if engine.inst.name == "tiny":
         assert redesign["status"] == same["status"] == "optimal"
     slack = max(GAP, redesign["mip_gap"] or 0, same["mip_gap"] or 0)
-    salami_affordable = salami["overspend"] <= MONEY_TOL
+    # each plan's overspend is within its reported tolerance of the least possible (a hold's give of
+    # 1e-3 model units, £10-£100, is the least a plan at zero shows)
+    salami_affordable = salami["overspend"] <= salami["overspend_tolerance"]
     if salami_affordable:
-        assert redesign["overspend"] <= MONEY_TOL
+        assert redesign["overspend"] <= redesign["overspend_tolerance"]
         assert redesign["outcome_gain"] >= salami["outcome_gain"] * (1 - slack)
     # whatever salami needs, the redesign needs no more (it can always do what salami does), within
     # the tolerance its least overspend was found to
-    assert redesign["overspend"] <= salami["overspend"] + redesign["overspend_tolerance"] + MONEY_TOL
-    assert same["overspend"] <= MONEY_TOL  # salami's own money suffices for the redesign on that money
+    assert redesign["overspend"] <= salami["overspend"] + redesign["overspend_tolerance"]
+    assert same["overspend"] <= same["overspend_tolerance"]  # salami's own money suffices for the redesign
     assert same["outcome_gain"] >= salami["outcome_gain"] * (1 - slack)
