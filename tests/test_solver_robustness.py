@@ -52,3 +52,17 @@ def test_same_answer_with_presolve_on_and_off_and_any_seed(engines, model):
     for name, (over, second) in results.items():
         assert over == pytest.approx(over0, abs=max(10_000.0, 1e-6 * abs(over0))), (name, over, over0)
         assert second == pytest.approx(second0, rel=2 * GAP, abs=1e-6), (name, second, second0)
+
+
+def test_an_infeasible_verdict_from_presolve_is_confirmed_without_it():
+    """HiGHS's presolve called the status quo's LP infeasible on shire_county's pessimistic-evidence
+    scenario (the LP without presolve is optimal): the border re-runs an infeasible verdict without
+    presolve, and the plan is the one presolve off gives."""
+    from commissionopt.data.scenario import apply_scenario
+    inst, _ = apply_scenario(load_instance(ROOT / "instances" / "shire_county"),
+                             ROOT / "instances" / "shire_county" / "scenarios" / "pessimistic-evidence.yaml")
+    plans = [Engine(inst, overrides=o).run("status_quo") for o in ({}, {"highs": {"presolve": "off"}})]
+    for p in plans:
+        assert p.status == "optimal" and p.summary["verified"], p.summary.get("solver_message")
+    assert plans[0].summary["outcome_gain"] == pytest.approx(plans[1].summary["outcome_gain"], rel=1e-6)
+    assert plans[0].summary["overspend"] == pytest.approx(plans[1].summary["overspend"], rel=1e-6, abs=1e4)

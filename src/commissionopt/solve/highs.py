@@ -288,8 +288,24 @@ class HighsSession:
             h.setSolution(self.num_col, np.arange(self.num_col, dtype=np.int32), start)
         t0 = time.perf_counter()
         self._run_watched(time_limit, mip)
-        secs = time.perf_counter() - t0
         ms = h.getModelStatus()
+        confirmed = ""
+        presolve = h.getOptionValue("presolve")
+        presolve = presolve[1] if isinstance(presolve, tuple) else presolve  # (status, value) in highspy 1.16
+        if ms == highspy.HighsModelStatus.kInfeasible and presolve != "off":
+            # presolve's verdict is confirmed without it: on shire_county's pessimistic-evidence
+            # scenario it called the status quo's LP infeasible, and the LP without it was optimal
+            h.setOptionValue("presolve", "off")
+            if not mip:
+                h.setOptionValue("time_limit", float(h.getRunTime() + max(1.0, time_limit - (time.perf_counter() - t0))))
+            try:
+                self._run_watched(max(1.0, time_limit - (time.perf_counter() - t0)), mip)
+            finally:
+                h.setOptionValue("presolve", presolve)
+            ms = h.getModelStatus()
+            if ms != highspy.HighsModelStatus.kInfeasible:
+                confirmed = " (presolve called it infeasible; solved again without presolve)"
+        secs = time.perf_counter() - t0
         info = h.getInfo()
         status = _STATUS.get(ms, Status.ERROR)
         has_plan = info.primal_solution_status == 2
@@ -300,7 +316,7 @@ class HighsSession:
             status = Status.ERROR
         sol = Solution(status=status, values=values, objective=info.objective_function_value if has_plan else None,
                        mip_gap=float(info.mip_gap) if mip and has_plan else 0.0, seconds=secs,
-                       message=h.modelStatusToString(ms))
+                       message=h.modelStatusToString(ms) + confirmed)
         if mip and has_plan:
             sol.bound = float(info.mip_dual_bound)
         elif has_plan:
