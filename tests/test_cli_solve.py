@@ -107,9 +107,9 @@ def test_time_limit_flags_the_plan_or_exits_4():
 
 
 def test_solver_flags_beat_the_model_files_settings():
-    # redesign.yaml says mip_rel_gap 0.001, time_limit 300: used unless a flag is given
+    # redesign.yaml says mip_rel_gap 0.001, time_limit 120: used unless a flag is given
     default = json.loads(invoke("solve", TINY, "--cut", "0.1", "--format", "json").stdout)["inputs"]["solver"]
-    assert (default["mip_rel_gap"], default["time_limit"]) == (0.001, 300)
+    assert (default["mip_rel_gap"], default["time_limit"]) == (0.001, 120)
     r = invoke("solve", TINY, "--cut", "0.1", "--gap", "0.2", "--time-limit", "42", "--format", "json")
     assert r.exit_code == 0, r.output
     given = json.loads(r.stdout)["inputs"]["solver"]

@@ -152,7 +152,7 @@ def _two_phase(session, primary, secondary, tolerance, polish, start, t_end, sca
         second.message = f"the plan's fixed LP ended {plan.message}"
         second.seconds = spent
         return second
-    held = max(tolerance, least - max(0.0, least_bound))
+    held = max(tolerance, least - max(0.0, least_bound) + _give(least))  # the hold's give included
     plan.mip_gap = second.mip_gap if second is not first else None
     plan.bound = second.bound
     plan.seconds = spent

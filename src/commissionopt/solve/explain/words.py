@@ -57,6 +57,15 @@ def _md(md, name, *key, default=None):
     return table.get(k, default) if isinstance(table, dict) else default
 
 
+def _site_class(md, k) -> str:
+    """The services sharing one set of compatible buildings (the model places their hours together)."""
+    classes = getattr(md, "d", {}).get("site_classes", {}) if md is not None else {}
+    if k not in classes:
+        return str(k)
+    services = list(classes[k][0])
+    return ", ".join(services[:3]) + (f" and {len(services) - 3} more" if len(services) > 3 else "")
+
+
 def _kl(k, l) -> str:
     return f"{k}/{l}"
 
@@ -151,8 +160,11 @@ def describe(con, md=None, side: str | None = None) -> str:
             r, y = key
             return f"FTE balance of {r} in year {y} (FTE = previous year's + hires - releases)"
         if fam == "building_hours":
-            s, y = key
-            return f"building hours of {s} in year {y} (placed in compatible buildings)"
+            k, y = key
+            return f"building hours of {_site_class(md, k)} in year {y} (placed in compatible buildings)"
+        if fam == "site_open":
+            k, b, y = key
+            return f"hours of {_site_class(md, k)} in {b} in year {y} (only while it is open)"
         if fam == "building_capacity":
             b, y = key
             hrs = _md(md, "hours_available", b)
@@ -454,7 +466,7 @@ def violation_words(mem: Member, v: float, md=None) -> str:
                 return f"{num(v)} hours of {key[0]} more than staff and agency provide"
             if fam == "fte_balance":
                 return f"{num(v)} FTE of {key[0]} unaccounted for"
-            if fam in ("building_hours", "building_capacity", "extended_hours"):
+            if fam in ("building_hours", "building_capacity", "extended_hours", "site_open"):
                 return f"{num(v)} building hours over"
             if fam in ("stream_limit", "service_funding", "staff_funding", "overheads_funding", "ring_fence", "reserves"):
                 return f"{money(v, md)} over"
@@ -492,7 +504,8 @@ def _ranges(years) -> str:
 # the order in which "also binding" members are listed: other demands first, then the limits
 _ORDER = ("duty_met", "duty_mix_min", "service_min", "policy_units", "coverage", "duty_mix_max", "service_max",
           "pace_growth", "pace_decline", "exit_rate", "staff_hours", "hire", "agency", "release", "fte", "x",
-          "share_cap", "full_effect", "option_link", "adopt", "building_capacity", "extended_hours", "open", "extra",
+          "share_cap", "full_effect", "option_link", "adopt", "building_capacity", "extended_hours", "site_open", "open",
+          "extra",
           "closure", "stream_limit", "ring_fence", "reserves", "pool", "draw")
 _LABEL = {"x": "limits on units of an option", "n": "bounds on need", "duty_met": "statutory duties",
           "duty_mix_min": "duty minimum shares", "duty_mix_max": "duty maximum shares",
@@ -502,7 +515,7 @@ _LABEL = {"x": "limits on units of an option", "n": "bounds on need", "duty_met"
           "release": "release limits", "fte": "FTE bounds", "share_cap": "option shares", "option_link": "option links",
           "full_effect": "full-effect limits",
           "adopt": "adoption fixings", "building_capacity": "building capacities", "extended_hours":
-          "extended-hour limits", "open": "building fixings", "extra": "extended-hour bounds",
+          "extended-hour limits", "site_open": "open-building limits", "open": "building fixings", "extra": "extended-hour bounds",
           "coverage": "coverage rows", "closure": "closure rows", "stream_limit": "stream limits"}
 
 
@@ -538,7 +551,7 @@ def _amount_words(m: Member, md) -> str:
             "option_link": "units", "share_cap": "units", "pace_growth": "units", "pace_decline": "units",
             "exit_rate": "units", "full_effect": "units",
             "staff_hours": "hours", "fte_balance": "FTE", "building_hours": "hours",
-            "building_capacity": "hours", "extended_hours": "hours"}.get(f)
+            "building_capacity": "hours", "extended_hours": "hours", "site_open": "hours"}.get(f)
     if f in ("stream_limit", "service_funding", "staff_funding", "overheads_funding", "ring_fence", "reserves"):
         return money(v, md)
     return f"{num(v)} {unit}" if unit else num(v)
