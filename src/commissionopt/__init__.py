@@ -32,6 +32,8 @@ _EXPORTS = {
     "sweep": ("runs.sweep", "sweep"),
     "explain": ("runs.attribution", "attribute"),
     "answer_questions": ("runs.questions", "answer_questions"),
+    "uncertainty": ("runs.uncertainty", "uncertainty"),
+    "Uncertainty": ("runs.uncertainty", "Uncertainty"),
     "report": ("reports.report", "report"),
     "headline": ("reports.headline", "headline"),
     "load_run": ("reports.saved", "load_run"),
@@ -86,5 +88,6 @@ if TYPE_CHECKING:  # what type checkers and IDEs see
     from .runs.engine import Engine, solve
     from .runs.questions import answer_questions
     from .runs.sweep import sweep
+    from .runs.uncertainty import Uncertainty, uncertainty
     from .shipped import instance_path as shipped_instance
     from .solve.highs import SolveOptions

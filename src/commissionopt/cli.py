@@ -614,6 +614,78 @@ def explain(instance, cut, levers, scenarios, fmt, out, time_limit, gap, threads
     _plan_exit(plan)  # the redesign whose changes and prices were shown: exit 3/4/5 as solve does
 
 
+@main.command()
+@click.argument("instance", type=INSTANCE)
+@model_option("redesign", "The redesign's model.")
+@click.option("--cut", default=None, help=f"Budget cut (default: the scenario's, else {DEFAULT_CUT}).")
+@click.option("--draws", type=click.IntRange(1), default=100, show_default=True,
+              help="Draws of the figures in ranges.csv (a Latin hypercube).")
+@click.option("--seed", type=click.IntRange(0), default=0, show_default=True,
+              help="Same seed, same draws and the same results, on any number of workers.")
+@click.option("--robust", type=click.IntRange(1), default=None,
+              help="Also find a robust redesign over K draws of its own, evaluated on the draws beside the central plan.")
+@click.option("--risk", type=click.Choice(["mean", "cvar"]), default="mean", show_default=True,
+              help="What the robust redesign maximises: the mean outcome gain, or the mean of its worst 10% of draws.")
+@click.option("--fan-cuts", default=None,
+              help="Cuts at which each draw also solves salami and the redesign, for the report's fan chart "
+                   "(start:stop:step or a comma list; default with --html 0:0.5:0.1, else none; 'none' for none).")
+@click.option("--tornado/--no-tornado", default=True, show_default=True,
+              help="Solve each range at its low and at its high, the rest central.")
+@SCENARIO
+@FORMAT
+@out_option("Write uncertainty.json and a CSV per table here.")
+@HTML
+@XLSX
+@TIDY
+@SOLVER
+@PARALLEL
+@FORCE
+def uncertainty(instance, models, cut, draws, seed, robust, risk, fan_cuts, tornado, scenarios, fmt, out, html, xlsx,
+                tidy, time_limit, gap, threads, workers, scheduler, force):
+    """How likely the redesign is to beat salami across the evidence in ranges.csv: salami, the
+    redesign and the committed central plan in each draw; core and borderline choices; a tornado."""
+    import json
+
+    from .reports.output import write_files
+    from .reports.report import report
+    from .reports.uncertainty import document, files, terminal
+    from .runs.draws import draw_names, require_ranges
+    from .runs.sweep import parse_cuts
+    from .runs.uncertainty import uncertainty as run_uncertainty
+    model = _one_model(models, "redesign", "uncertainty")
+    _free(force, out, html, xlsx, tidy)
+    _tidy_path(tidy)
+    inst, settings = _load(instance, scenarios)
+    require_ranges(inst)
+    cut = _cut(cut, settings, DEFAULT_CUT)
+    if fan_cuts is None:
+        fan_cuts = "0:0.5:0.1" if html is not None else "none"
+    fans = [] if fan_cuts.strip().lower() == "none" else parse_cuts(fan_cuts)
+    per_draw = 3 + (robust is not None) + 2 * len(fans)
+    total = 3 + (4 * len(draw_names(inst)) if tornado else 0) + draws * per_draw + (robust is not None)
+    with _bar(total, "solving draws") as bar:
+        result = run_uncertainty(inst, cut, draws=draws, seed=seed, model=model, workers=_workers(workers),
+                                 scheduler=scheduler, robust=robust, risk=risk, fan_cuts=fans, tornado=tornado,
+                                 overrides=_solver_overrides(time_limit, gap, threads),
+                                 progress=lambda *a: bar.update(1))
+    scenario = settings.get("name")
+    if fmt == "json":
+        click.echo(json.dumps(document(result, inst, scenario), indent=2))
+    elif fmt == "csv":
+        click.echo(result.results.to_csv(index=False), nl=False)
+    else:
+        click.echo(terminal(result, inst))
+    if out is not None:
+        write_files(files(result, inst, scenario), out, force)
+        click.echo(f"wrote {out}", err=True)
+    written = report(inst, result.central, html=html, xlsx=xlsx, tidy=tidy, scenario=scenario or "", force=force,
+                     uncertainty=result)
+    for path in written.values():
+        click.echo(f"wrote {path}", err=True)
+    for plan in result.central.plans.values():
+        _plan_exit(plan)
+
+
 # ----------------------------------------------------------------------------- saved runs
 RUN_DIR = click.Path(exists=True, file_okay=False, path_type=Path)
 

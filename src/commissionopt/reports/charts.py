@@ -405,3 +405,59 @@ def waterfalls(panels: list[dict]) -> bytes:
         for ax, kw in zip(axes.flat, panels):
             waterfall(ax=ax, **kw)
         return png(fig)
+
+
+# ----------------------------------------------------------------------------- uncertainty
+def fan(fan_table: pd.DataFrame, chosen: float | None = None) -> bytes:
+    """Outcome retained against the cut across evidence draws: per policy the median line and
+    the band from the 5th to the 95th percentile (columns policy, cut, p5, p50, p95, draws).
+    `chosen`: the run's cut (its final share), marked by a dotted line."""
+    if fan_table is None or fan_table.empty or not (fan_table["draws"] > 0).any():
+        return message_chart("No fan was drawn: the run solved no cuts besides its own.")
+    df = fan_table[fan_table["draws"] > 0].copy()
+    order = list(dict.fromkeys(df["policy"]))
+    with styled():
+        fig = Figure(figsize=(WIDTH, 4.0), layout="constrained")
+        ax = fig.subplots()
+        for name in order:
+            d = df[df["policy"] == name].sort_values("cut")
+            x, c = d["cut"].astype(float) * 100, policy_colour(name, order)
+            ax.fill_between(x, d["p5"] * 100, d["p95"] * 100, color=c, alpha=0.18, lw=0,
+                            label=f"{name}: 5th to 95th percentile")
+            ax.plot(x, d["p50"] * 100, color=c, lw=2, marker="o", ms=4, label=f"{name}: median")
+        ax.axhline(100, color="#7f7f7f", lw=1, ls="--")
+        if chosen is not None:
+            ax.axvline(chosen * 100, color="#333333", lw=1.2, ls=":")
+        ax.xaxis.set_major_formatter(PercentFormatter(decimals=0))
+        ax.yaxis.set_major_formatter(PercentFormatter(decimals=0))
+        ax.set_xlabel("budget cut")
+        ax.set_ylabel("outcome retained (% of the status quo's gain)")
+        ax.set_title("Outcome retained against the cut, across the evidence draws")
+        ax.legend(loc="best", fontsize=8)
+        return png(fig)
+
+
+def tornado(table: pd.DataFrame, rows: int = 15) -> bytes:
+    """The redesign's lead over salami with each draw name at its low and at its high (the rest
+    central), as bars from the central lead, largest swing on top (columns draw, what, lead_low,
+    lead_high, swing; attrs central_lead)."""
+    central = table.attrs.get("central_lead") if table is not None else None
+    if table is None or table.empty or central is None or not table["swing"].notna().any():
+        return message_chart("No tornado: the central plans or the ends' plans are missing.")
+    df = table[table["swing"].notna()].head(rows).iloc[::-1]
+    with styled():
+        fig = Figure(figsize=(WIDTH, 1.2 + 0.38 * len(df)), layout="constrained")
+        ax = fig.subplots()
+        y = np.arange(len(df))
+        for end, colour, shift in (("low", DOWN, 0.19), ("high", UP, -0.19)):  # low above high in each row
+            lead = df[f"lead_{end}"].astype(float)
+            ax.barh(y + shift, (lead - central).fillna(0.0), left=central, height=0.36, color=colour,
+                    label=f"at its {end}")
+        ax.axvline(central, color="#333333", lw=1)
+        ax.set_yticks(y)
+        ax.set_yticklabels([textwrap.shorten(f"{d}: {w}", 70, placeholder="...") for d, w in zip(df["draw"], df["what"])],
+                           fontsize=8)
+        ax.set_xlabel("the redesign's lead over salami in outcome gain (central lead at the line)")
+        ax.grid(axis="y", visible=False)
+        ax.legend(loc="lower right", fontsize=8)
+        return png(fig)

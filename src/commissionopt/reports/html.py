@@ -417,9 +417,10 @@ def crisis_spend_sentence(plans: dict, inst) -> str:
 
 
 def build_report(inst, comparison, sweep: pd.DataFrame | None = None, attribution: pd.DataFrame | None = None,
-                 extra: dict[str, pd.DataFrame] | None = None) -> str:
+                 extra: dict[str, pd.DataFrame] | None = None, uncertainty=None) -> str:
     """A complete, self-contained HTML document for one comparison (see the module doc).
-    `extra` {title: table}: more results (an uncertainty analysis, say), a section each."""
+    `extra` {title: table}: more results, a section each; `uncertainty`: an uncertainty run
+    (runs/uncertainty.py), its section after the comparison."""
     if attribution is not None and not {"lever", "contribution"} <= set(attribution.columns):
         raise ValueError(f"attribution needs columns lever and contribution, got {', '.join(map(str, attribution.columns))}")
     plans = comparison.plans
@@ -445,6 +446,10 @@ def build_report(inst, comparison, sweep: pd.DataFrame | None = None, attributio
                          + "<p class=\"sub\">Every policy on one accounting. redesign_same_money is the redesign "
                            "given exactly the money salami used, its overspend included. Flagged cells: a plan not "
                            "proven optimal, no plan, or a failed independent check.</p>"))
+    if uncertainty is not None:
+        from .uncertainty import section as uncertainty_section
+        parts.append(section("uncertainty", "How sure: the answer across the evidence",
+                             uncertainty_section(uncertainty, inst, outcome)))
 
     # 1. outcome retained against cut
     if sweep is not None and len(sweep):

@@ -43,12 +43,13 @@ def workbook_extras(inst, comparison: Comparison, sweep: pd.DataFrame | None = N
 def report(inst, result, html: str | Path | None = None, xlsx: str | Path | None = None,
            tidy: str | Path | None = None, sweep: pd.DataFrame | None = None,
            attribution: pd.DataFrame | None = None, extra: dict[str, pd.DataFrame] | None = None,
-           scenario: str = "", force: bool = False) -> dict[str, Path]:
+           scenario: str = "", force: bool = False, uncertainty=None) -> dict[str, Path]:
     """Write the reports asked for; returns {"html"|"xlsx"|"tidy": path}. `result`: a
     Comparison or a Plan; `sweep`: small_sweep's or runs.sweep's table (the outcome-against-cut
     chart, a workbook sheet, tidy rows); `attribution`: runs.attribution's table (the
     waterfall); `extra`: more tables, a section of the HTML report, a sheet of the workbook and
-    rows of the tidy table each (an uncertainty analysis, say); `force`: replace
+    rows of the tidy table each; `uncertainty`: an uncertainty run (runs/uncertainty.py: its section
+    of the HTML report, its tables as sheets and tidy rows); `force`: replace
     files that exist (else an existing file is an error, before anything is written)."""
     from ..atomic import check_free
     from .headline import headline
@@ -63,11 +64,12 @@ def report(inst, result, html: str | Path | None = None, xlsx: str | Path | None
     written = {}
     if "html" in targets:
         from .html import build_report, write_report
-        written["html"] = write_report(targets["html"], build_report(inst, comparison, sweep, attribution, extra),
-                                       force)
+        written["html"] = write_report(targets["html"], build_report(inst, comparison, sweep, attribution, extra,
+                                                                     uncertainty), force)
     if "xlsx" in targets:
         from .xlsx import write_run_workbook
-        sheets = {**workbook_extras(inst, comparison, sweep, attribution), **(extra or {})}
+        sheets = {**workbook_extras(inst, comparison, sweep, attribution), **(extra or {}),
+                  **(uncertainty.tables() if uncertainty is not None else {})}
         written["xlsx"] = write_run_workbook(targets["xlsx"], comparison.plans, inst, headline(comparison),
                                              sheets, force)
     if "tidy" in targets:
@@ -78,5 +80,8 @@ def report(inst, result, html: str | Path | None = None, xlsx: str | Path | None
             parts.append(tidy_sweep(sweep, scenario, outcome))
         for name, df in (extra or {}).items():
             parts.append(melt(df, name, "", scenario, "", meta, outcome))
+        if uncertainty is not None:
+            from .uncertainty import tidy as uncertainty_rows
+            parts.append(uncertainty_rows(uncertainty, scenario, meta, outcome))
         written["tidy"] = write_tidy(concat(parts), targets["tidy"], force)
     return written

@@ -13,6 +13,7 @@ from importlib.metadata import version
 
 from ..data.instance import Instance
 from ..model.build import build_model, model_cut, set_cut
+from ..model.decisions import decision_bounds, unknown_decisions
 from ..policies.levers import apply_policy
 from ..policies.spec import ModelSpec, builtin_spec, load_spec
 from ..results.extract import extract_tables, shadow_prices
@@ -114,10 +115,12 @@ class Engine:
 
     # ------------------------------------------------------------------------------
     def _configure(self, spec: ModelSpec, cut: dict[int, float], extra_money: dict | None = None,
-                   draw_cap: dict | None = None) -> None:
+                   draw_cap: dict | None = None, fixed: dict | None = None) -> None:
         set_cut(self.m, self.md, cut, extra_money)
         self.session.refresh_rows(self.m.money.stream_limit)
         bounds = apply_policy(self.m, self.md, spec, cut, self.inst.levels)
+        if fixed:  # structural decisions taken elsewhere (model/decisions.py): volumes re-optimised
+            bounds += decision_bounds(self.m, fixed)
         if draw_cap is not None:  # at most these reserves a year (£): another plan's reserve use
             mo = self.m.money
             bounds += [(mo.draw[k], None, max(0.0, draw_cap.get(k, 0.0)) / self.md.money_scale) for k in mo.draw]
@@ -126,23 +129,28 @@ class Engine:
         self.session.options = replace(self.options, **{**spec.solver, **self.overrides})
 
     def run(self, model="redesign", cut=None, verify: bool = True, target: float | None = None,
-            extra_money: dict | None = None, name: str | None = None, draw_cap: dict | None = None) -> Plan:
+            extra_money: dict | None = None, name: str | None = None, draw_cap: dict | None = None,
+            fixed: dict | None = None) -> Plan:
         """Solve one policy at one cut; returns a Plan whatever the status.
 
         `extra_money` {(stream, year): pounds} is added to the money after the cut; `draw_cap`
-        {(stream, year): pounds} caps the reserves drawn (e.g. at another plan's draws)."""
+        {(stream, year): pounds} caps the reserves drawn (e.g. at another plan's draws); `fixed`
+        {kind: {index: 0|1}} fixes structural decisions (options adopted, buildings open, streams
+        pooled: model/decisions.py), on top of the policy's own fixings."""
         spec, cut = arguments.model(model), arguments.cut(cut)
         eng = self.engine_for(spec)
         if eng is not self:
             return eng.run(spec, cut, verify=verify, target=target, extra_money=extra_money, name=name,
-                           draw_cap=draw_cap)
+                           draw_cap=draw_cap, fixed=fixed)
+        if fixed and unknown_decisions(self.m, fixed):
+            raise ValueError(f"decisions this model does not have: {', '.join(unknown_decisions(self.m, fixed)[:5])}")
         cuts = model_cut(self.md, 0.0 if spec.policy == "status_quo" else cut)
-        self._configure(spec, cuts, extra_money, draw_cap)
+        self._configure(spec, cuts, extra_money, draw_cap, fixed)
         t0 = time.perf_counter()
         if spec.objective == "min_cost":
             if target is None:
                 target = self.baseline().summary["outcome_value"]
-                self._configure(spec, cuts, extra_money, draw_cap)
+                self._configure(spec, cuts, extra_money, draw_cap, fixed)
             sol = self._min_cost(target)
         elif spec.objective == "max_efficiency":
             sol = self._max_efficiency()
@@ -163,6 +171,8 @@ class Engine:
                   "model_file": spec.source, "cut": summary["cut"], "solver": asdict(self.session.options),
                   "versions": _versions(),
                   "scenario_changes": list(self.inst.changes)}
+        if fixed:
+            inputs["decisions_fixed"] = {k: len(v) for k, v in fixed.items()}
         if sol.status == Status.INFEASIBLE:  # before anything else changes the session's bounds
             summary["conflicts"] = sol.extra.get("conflicts") or self._explain()
         if sol.values is None:

@@ -81,6 +81,9 @@ class Task:
     `batch`: tasks with the same key run in order on one worker's Engine, warm (None:
     the task is a batch of its own). `tag`: anything picklable, returned as given.
     `instance`: the key of the instance to use when `run_tasks` gets a dict of them.
+    `draw`: ((draw name, quantile), ...): the task runs on the instance with its ranges.csv
+    drawn at these quantiles (runs/draws.py), built on the worker; tasks of one batch share it.
+    `fixed`: structural decisions to fix ({kind: {index: 0|1}}, model/decisions.py).
     """
     model: ModelSpec | str = "redesign"
     cut: object = None
@@ -93,6 +96,8 @@ class Task:
     batch: object = None
     tag: object = None
     instance: object = None
+    draw: tuple | None = None
+    fixed: dict | None = None
 
 
 @dataclass
@@ -101,6 +106,7 @@ class _Batch:
     instance: object
     tasks: list  # [(task index, Task)]
     key: str = ""
+    draw: tuple | None = None
 
 
 # ---- the instance key ---------------------------------------------------------------
@@ -166,12 +172,16 @@ def _error_result(task: Task, exc: BaseException) -> dict:
 
 
 def _run_batch(inst: Instance, key: str, options: SolveOptions, batch: list, batch_index: int,
-               cache: OrderedDict | None = None, notify=None) -> list[dict]:
-    """Solve a batch of (task index, Task) in order on this process's Engine for `key`."""
+               cache: OrderedDict | None = None, notify=None, draw: tuple | None = None) -> list[dict]:
+    """Solve a batch of (task index, Task) in order on this process's Engine for `key`
+    (for a `draw`, on an Engine of its own, built here on the drawn instance and not kept)."""
     with _SOLVER_LOCK:
         limit = None if cache is not None else MAX_ENGINES
         cache = _ENGINES if cache is None else cache
         t0 = time.perf_counter()
+        if draw is not None:  # one draw, one batch: an engine used once is not worth keeping
+            from .draws import drawn_instance
+            inst, key, cache, limit = drawn_instance(inst, dict(draw)), f"{key}/draw", OrderedDict(), None
         engine, serial, built = _engine(cache, key, inst, options, limit)
         build_seconds = time.perf_counter() - t0
         _fresh_start(engine)
@@ -180,7 +190,8 @@ def _run_batch(inst: Instance, key: str, options: SolveOptions, batch: list, bat
             t1 = time.perf_counter()
             try:
                 plan = engine.run(task.model, task.cut, verify=task.verify, target=task.target,
-                                  extra_money=task.extra_money, draw_cap=task.draw_cap, name=task.name)
+                                  extra_money=task.extra_money, draw_cap=task.draw_cap, name=task.name,
+                                  fixed=task.fixed)
                 res = _result(task, plan, time.perf_counter() - t1)
             except Exception as exc:  # one bad point must not lose the batch
                 res = _error_result(task, exc)
@@ -201,7 +212,7 @@ def _log_event(worker, topic: str, msg) -> None:
         pass
 
 
-def _run_batch_on_worker(inst, key, options, batch, batch_index, run_id):
+def _run_batch_on_worker(inst, key, options, batch, batch_index, run_id, draw=None):
     """A batch on a Dask worker: progress after each solve, and a heartbeat every
     HEARTBEAT_SECONDS from a thread of its own (it beats through long solves, which release
     the GIL; it stops only if the whole process stops: frozen, or its network gone)."""
@@ -218,7 +229,7 @@ def _run_batch_on_worker(inst, key, options, batch, batch_index, run_id):
     threading.Thread(target=beat, name=f"commissionopt-heartbeat-{batch_index}", daemon=True).start()
     try:
         return _run_batch(inst, key, options, batch, batch_index,
-                          notify=lambda i: _log_event(worker, PROGRESS_TOPIC, {"task": (run_id, i)}))
+                          notify=lambda i: _log_event(worker, PROGRESS_TOPIC, {"task": (run_id, i)}), draw=draw)
     finally:
         stop.set()
 
@@ -237,10 +248,10 @@ def _batches(inst, tasks: list[Task]) -> tuple[dict, list[_Batch]]:
         ikey = t.instance if isinstance(inst, dict) else None
         if ikey not in insts:
             raise KeyError(f"task {i} names instance {ikey!r}, not one of {sorted(map(str, insts))}")
-        bkey = (ikey, t.batch) if t.batch is not None else ("__single__", i)
+        bkey = (ikey, t.batch, t.draw) if t.batch is not None else ("__single__", i)
         if bkey not in order:
             order[bkey] = len(batches)
-            batches.append(_Batch(index=len(batches), instance=ikey, tasks=[]))
+            batches.append(_Batch(index=len(batches), instance=ikey, tasks=[], draw=t.draw))
         batches[order[bkey]].tasks.append((i, t))
     return insts, batches
 
@@ -303,7 +314,7 @@ def _run_serial(insts: dict, batches: list[_Batch], options: SolveOptions, progr
     results: list = [None] * total
     for b in batches:
         for res in _run_batch(insts[b.instance], b.key, options, b.tasks, b.index, cache=cache,
-                              notify=lambda i: _tick(progress)):
+                              notify=lambda i: _tick(progress), draw=b.draw):
             res["run"]["mode"] = "serial"
             results[res["run"]["index"]] = res
     return results
@@ -378,7 +389,7 @@ def _run_dask(insts: dict, batches: list[_Batch], options: SolveOptions, progres
         futures = {}
         for b in batches:
             f = client.submit(_run_batch_on_worker, data[b.instance], b.key, options, b.tasks, b.index, run_id,
-                              key=f"commissionopt-batch-{b.index}-{run_id}", pure=False)
+                              b.draw, key=f"commissionopt-batch-{b.index}-{run_id}", pure=False)
             futures[f] = b
         results: list = [None] * total
         pending = set(futures)
