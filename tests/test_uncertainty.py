@@ -275,3 +275,49 @@ def test_cli_prints_json_and_writes_every_report(tmp_path):
     assert set(probs.loc[probs["measure"] == "probability", "key"]) == set(doc["probabilities"])
     again = CliRunner().invoke(main, args)
     assert again.exit_code != 0 and "--force" in again.output  # nothing replaced without --force
+
+
+# ---- questions ranked by the probability of a positive return ------------------------------
+CHEAPER_HELP = """\
+name: cheaper-help
+question: Can a co-produced early help offer reach more families for less?
+changes:
+  - table: mechanisms
+    add: [{mechanism: co_production, transaction_rate: 0.01, lead_years: 1, family: co_production}]
+  - table: options
+    add:
+      - {service: early_help, mechanism: co_production, current: false, unit_cost: 300, quality: 1.2,
+         effect_escalation: 0.45, failure_demand: 0.02, setup_cost: 15000, max_share: 1}
+"""
+DEARER_HELP = """\
+name: dearer-help
+question: What if council family workers cost half as much again?
+changes:
+  - table: options
+    where: {service: early_help, mechanism: in_house}
+    set: {unit_cost: 750}
+"""
+
+
+def test_questions_rank_by_the_probability_of_a_positive_return(tiny, tmp_path):
+    from commissionopt.runs.questions import DRAW_COLUMNS, answer_questions
+    (tmp_path / "a-dearer.yaml").write_text(DEARER_HELP)
+    (tmp_path / "b-cheaper.yaml").write_text(CHEAPER_HELP)
+    a = answer_questions(tiny, tmp_path, cut=CUT, workers=0, draws=3, seed=1)
+    t = a.table.set_index("file")
+    assert set(DRAW_COLUMNS) <= set(a.table.columns)
+    assert (t["draws_answered"] == 3).all() and (t["draws_failed"] == 0).all()
+    assert t.at["b-cheaper.yaml", "p_positive_return"] == 1.0
+    assert t.at["a-dearer.yaml", "p_positive_return"] == 0.0
+    assert list(a.table["file"]) == ["b-cheaper.yaml", "a-dearer.yaml"]
+    with pytest.raises(InputError, match="rank_by"):
+        answer_questions(tiny, tmp_path, cut=CUT, workers=0, rank_by="probability")
+
+
+def test_ranking_by_probability_puts_the_surer_question_first():
+    from commissionopt.runs.questions import rank
+    t = pd.DataFrame({"file": ["bold.yaml", "sure.yaml", "broken.yaml"], "feasible": [True, True, False],
+                      "outcome_change": [9.0, 2.0, None], "overspend_change": [0.0, 0.0, None],
+                      "spend_change": [0.0, 0.0, None], "p_positive_return": [0.4, 0.9, None]})
+    assert list(rank(t)["file"]) == ["bold.yaml", "sure.yaml", "broken.yaml"]  # the central return
+    assert list(rank(t, by="probability")["file"]) == ["sure.yaml", "bold.yaml", "broken.yaml"]

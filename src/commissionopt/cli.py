@@ -520,12 +520,19 @@ def sweep(instance, models, cuts, same_money, scenarios, fmt, out, tidy, time_li
                                           "a question's own budget_cut overrides).")
 @SCENARIO
 @FORMAT
+@click.option("--draws", type=click.IntRange(1), default=None,
+              help="Also answer each question in this many draws of the instance's ranges.csv, for the share "
+                   "of draws in which it has a positive return.")
+@click.option("--seed", type=click.IntRange(0), default=0, show_default=True, help="The draws' seed.")
+@click.option("--rank-by", type=click.Choice(["return", "probability"]), default=None,
+              help="Rank by the central answer, or by the share of draws with a positive return first "
+                   "(default: probability with --draws, else return).")
 @out_option("Write ranked.csv, plans/*.csv and questions.xlsx.")
 @SOLVER
 @PARALLEL
 @FORCE
-def questions(instance, questions_dir, models, cut, scenarios, fmt, out, time_limit, gap, threads, workers, scheduler,
-              force):
+def questions(instance, questions_dir, models, cut, draws, seed, rank_by, scenarios, fmt, out, time_limit, gap, threads,
+              workers, scheduler, force):
     """Answer a bank of commissioning questions (scenario files with a `question:`) and rank them."""
     from .reports.output import answer_files, write_files
     from .runs.questions import answer_questions, question_files
@@ -534,14 +541,14 @@ def questions(instance, questions_dir, models, cut, scenarios, fmt, out, time_li
     inst, settings = _load(instance, scenarios)
     cut = _cut(cut, settings, "0") if cut is not None or settings.get("budget_cut") is not None else None
     files = question_files(questions_dir)
-    with _bar(len(files) + 1, "answering questions") as bar:
+    with _bar((len(files) + 1) * (1 + (draws or 0)), "answering questions") as bar:
         answers = answer_questions(inst, files, cut=cut, model=model, workers=_workers(workers), scheduler=scheduler,
-                                   progress=lambda *a: bar.update(1),
+                                   progress=lambda *a: bar.update(1), draws=draws, seed=seed, rank_by=rank_by,
                                    overrides=_solver_overrides(time_limit, gap, threads),
                                    allow_outside=click.get_current_context().meta.get("allow_outside", False))
     if fmt == "table":
         shown = [c for c in ("rank", "question", "feasible", "verdict", "outcome_change", "spend_change",
-                             "payback_year") if c in answers.table.columns]
+                             "payback_year", "p_positive_return") if c in answers.table.columns]
         _print_frame(answers.table[shown], fmt)
     else:
         _print_frame(answers.table, fmt)

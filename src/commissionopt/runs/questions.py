@@ -35,6 +35,8 @@ COLUMNS = ("rank", "question", "file", "name", "feasible", "status", "why_infeas
            "options_adopted", "options_dropped", "fte_hires_change", "fte_releases_change",
            "buildings_closed", "buildings_kept", "base_status", "mip_gap", "error")
 PLAN_COLUMNS = ("kind", "item", "detail", "year", "base", "answer", "change", "lead_years", "setup_cost")
+DRAW_COLUMNS = ("p_positive_return", "draws_answered", "draws_failed")  # with draws: docs/questions.md
+RANKINGS = ("return", "probability")
 
 
 @dataclass
@@ -70,7 +72,8 @@ def _has_plan(res: dict) -> bool:
 
 def answer_questions(inst: Instance, questions, cut=None, model="redesign", workers: int | None = 0,
                      scheduler: str | None = None, progress=None, options=None, mip_rel_gap: float | None = None,
-                     overrides: dict | None = None, allow_outside: bool = False) -> Answers:
+                     overrides: dict | None = None, allow_outside: bool = False, draws: int | None = None,
+                     seed: int = 0, rank_by: str | None = None) -> Answers:
     """Answer every question (scenario file) against `inst` at `cut`.
 
     `questions`: a folder of question files, one file, or a list of files. A question's own
@@ -79,9 +82,20 @@ def answer_questions(inst: Instance, questions, cut=None, model="redesign", work
     task per question, each on its own scenario-applied instance; `workers`, `scheduler` as there).
     `mip_rel_gap` overrides the model's own gap, `overrides` (SolveOptions fields) its other
     solver settings. `workers` 0 (the default) solves in this process. `allow_outside`: as in apply_scenario.
+    `draws`: also answer each question in that many draws of the instance's ranges.csv (a Latin
+    hypercube, `seed`; runs/draws.py), each question against the base in the same draw, and add
+    DRAW_COLUMNS: the share of the draws in which the question has a positive return.
+    `rank_by`: "return" (the central answer, docs/questions.md) or "probability" (the share of
+    draws with a positive return first); default "probability" with draws, else "return".
     Returns Answers(table, plans, settings): the table ranked (docs/questions.md), plans by file.
     A file that does not apply is an InputError naming every problem, before anything is solved.
     """
+    if draws is not None and not (isinstance(draws, int) and not isinstance(draws, bool) and draws >= 1):
+        raise InputError(Problem("argument 'draws'", None, None, draws, "None, or a whole number of draws from 1"))
+    rank_by = rank_by or ("probability" if draws else "return")
+    if rank_by not in RANKINGS or (rank_by == "probability" and not draws):
+        raise InputError(Problem("argument 'rank_by'", None, None, rank_by,
+                                 "'return', or 'probability' with draws of the ranges"))
     files = question_files(questions)
     model = as_spec(model)
     if overrides:
@@ -106,6 +120,8 @@ def answer_questions(inst: Instance, questions, cut=None, model="redesign", work
     base_cuts = {_cut_key(c): c for c in cuts.values()}
     tasks = [Task(model=model, cut=c, tables="all", instance=BASE_KEY, tag=("base", k)) for k, c in base_cuts.items()]
     tasks += [Task(model=model, cut=cuts[k], tables="all", instance=k, tag=("question", k)) for k in settings]
+    if draws:
+        tasks += draw_tasks(inst, model, base_cuts, cuts, draws, seed)
     results = run_tasks(insts, tasks, workers=workers, scheduler=scheduler, progress=progress, options=options)
     bases = {r["tag"][1]: r for r in results if r["tag"][0] == "base"}
     rows, plans = [], {}
@@ -117,8 +133,65 @@ def answer_questions(inst: Instance, questions, cut=None, model="redesign", work
         row, plan = _answer(key, settings[key], cuts[key], base, r, inst, insts[key])
         rows.append(row)
         plans[key] = plan
-    table = rank(pd.DataFrame(rows, columns=[c for c in COLUMNS if c != "rank"]))
-    return Answers(table=table, plans=plans, settings=settings)
+    table = pd.DataFrame(rows, columns=[c for c in COLUMNS if c != "rank"])
+    if draws:
+        shares = positive_returns(results, cuts)
+        keys = [r["tag"][1] for r in results if r["tag"][0] == "question"]
+        for c in DRAW_COLUMNS:
+            table[c] = [shares[k][c] for k in keys]
+    return Answers(table=rank(table, by=rank_by), plans=plans, settings=settings)
+
+
+# ---- the answers across evidence draws -------------------------------------------------
+def draw_tasks(inst: Instance, model, base_cuts: dict, cuts: dict, draws: int, seed: int) -> list[Task]:
+    """Each draw of the ranges: the base at each distinct cut, and every question, on that draw."""
+    from .draws import as_draw, latin_hypercube, require_ranges
+    design = latin_hypercube(require_ranges(inst), draws, seed)
+    tasks = []
+    for i, row in design.iterrows():
+        d = as_draw(row)
+        tasks += [Task(model=model, cut=c, instance=BASE_KEY, draw=d, tag=("draw_base", k, i))
+                  for k, c in base_cuts.items()]
+        tasks += [Task(model=model, cut=cuts[k], instance=k, draw=d, tag=("draw_question", k, i)) for k in cuts]
+    return tasks
+
+
+def positive_return(question: dict, base: dict) -> bool | None:
+    """One draw's answer: True for a positive return (more outcome at no more overspend, or less
+    spend or overspend at no less outcome; or a plan where the base has none), False when not,
+    None when either solve failed (no plan in the time, a failed check, an error)."""
+    q, b = question["summary"], base["summary"]
+    ok = [s.get("status") in Status.HAS_PLAN and s.get("verified") is not False for s in (q, b)]
+    failed = [not o and s.get("status") != Status.INFEASIBLE for o, s in zip(ok, (q, b))]
+    if any(failed):
+        return None
+    if not ok[0]:
+        return False
+    if not ok[1]:
+        return True
+    tol = max(OUTCOME_REL_TOL, q.get("mip_gap") or 0.0, b.get("mip_gap") or 0.0) * max(1.0, abs(b["outcome_gain"]))
+    d_out, d_spend, d_over = (q[k] - b[k] for k in ("outcome_gain", "discounted_spend", "overspend"))
+    if d_over > MONEY_TOL or d_out < -tol:
+        return False
+    return d_out > tol or d_spend < -MONEY_TOL or d_over < -MONEY_TOL
+
+
+def positive_returns(results: list[dict], cuts: dict) -> dict:
+    """{question key: DRAW_COLUMNS}: each question's share of draws with a positive return (over the
+    draws where both its solve and the base's answered), and the draws answered and failed."""
+    bases = {(r["tag"][1], r["tag"][2]): r for r in results if r["tag"][0] == "draw_base"}
+    counts: dict = {}
+    for r in results:
+        if r["tag"][0] != "draw_question":
+            continue
+        _, key, i = r["tag"]
+        verdict = positive_return(r, bases[(_cut_key(cuts[key]), i)])
+        c = counts.setdefault(key, [0, 0, 0])  # positive, answered, failed
+        c[0] += bool(verdict)
+        c[1] += verdict is not None
+        c[2] += verdict is None
+    return {k: {"p_positive_return": (p / n) if n else np.nan, "draws_answered": n, "draws_failed": f}
+            for k, (p, n, f) in counts.items()}
 
 
 # ---- one answer ---------------------------------------------------------------------
@@ -238,17 +311,21 @@ def implementation_plan(base: dict, answer: dict, inst: Instance) -> pd.DataFram
 
 
 # ---- ranking --------------------------------------------------------------------------
-def rank(table: pd.DataFrame) -> pd.DataFrame:
-    """Feasible first; then the least extra overspend (in £10k steps: the model's own first
-    objective); then the largest outcome change; then the largest saving (least extra spend).
+def rank(table: pd.DataFrame, by: str = "return") -> pd.DataFrame:
+    """Feasible first; then (by "probability") the largest share of draws with a positive return;
+    then the least extra overspend (in £10k steps: the model's own first objective); then the
+    largest outcome change; then the largest saving (least extra spend).
     Infeasible and failed questions last, in file order. Adds `rank` (1 = best)."""
     t = table.copy()
     ok = t["feasible"].astype(bool) & t["outcome_change"].notna()
     t["_k0"] = (~ok).astype(int)
+    # by probability, before every central key: how often the question pays, across the evidence
+    t["_kp"] = -t["p_positive_return"].fillna(-1.0) if by == "probability" else 0.0
     t["_k1"] = (t["overspend_change"].fillna(0.0) / MONEY_TOL).round().where(ok, 0.0)
     t["_k2"] = -t["outcome_change"].fillna(0.0)
     t["_k3"] = t["spend_change"].fillna(0.0)
     t["_k4"] = np.arange(len(t))
-    t = t.sort_values(["_k0", "_k1", "_k2", "_k3", "_k4"]).drop(columns=["_k0", "_k1", "_k2", "_k3", "_k4"])
+    keys = ["_k0", "_kp", "_k1", "_k2", "_k3", "_k4"]
+    t = t.sort_values(keys).drop(columns=keys)
     t.insert(0, "rank", range(1, len(t) + 1))
     return t.reset_index(drop=True)
