@@ -79,7 +79,7 @@ BAD = {
         ["ranges.csv, row 2, column 'central': value 1.0", "low <= central <= high"]),
     "a value central that is not the instance's": (
         "options,service=family_hub,effect_escalation,value,0.1,0.2,0.3,,,C,x",
-        ["ranges.csv, row 2, column 'central': value 0.2", "family_hub/block_contract has 0.25"]),
+        ["ranges.csv, row 2, column 'central': value 0.2", "options.csv row 3 (family_hub/block_contract) has 0.25"]),
     "a value range past the column's limit": (
         "options,service=family_hub;mechanism=in_house,effect_escalation,value,0.1,0.2,1.3,,,C,x",
         ["ranges.csv, row 2, column 'high': value 1.3", "within the limits of options.effect_escalation (0 to 1)"]),
@@ -88,7 +88,7 @@ BAD = {
         ["ranges.csv, row 2, column 'central': value 1.1", "1 for a scale range"]),
     "a scale factor pushing a figure past its limit": (
         "options,service=family_hub,effect_escalation,scale,0.5,1,5,,,C,x",
-        ["ranges.csv, row 2, column 'high': value 5.0", "family_hub/block_contract would be 1.25"]),
+        ["ranges.csv, row 2, column 'high': value 5.0", "(family_hub/block_contract) would be 1.25"]),
     "an unknown grade": (
         "options,service=family_hub,effect_escalation,scale,0.5,1,1.2,,,E,x",
         ["ranges.csv, row 2, column 'evidence': value 'E'", "A (UK trial or meta-analysis)"]),

@@ -689,8 +689,6 @@ def uncertainty(instance, models, cut, draws, seed, robust, risk, fan_cuts, torn
                      uncertainty=result)
     for path in written.values():
         click.echo(f"wrote {path}", err=True)
-    for plan in result.central.plans.values():
-        _plan_exit(plan)
 
 
 # ----------------------------------------------------------------------------- saved runs

@@ -86,11 +86,16 @@ def _key(spec, df, j) -> str:
     return "/".join(str(df.at[j, k]) for k in spec.key)
 
 
+def _cell(spec, df, j) -> str:
+    """A covered row as the analyst finds it: 'needs.csv row 5 (adults/emerging)'."""
+    return f"{spec.file} row {row_numbers(df)(df.index.get_loc(j))} ({_key(spec, df, j)})"
+
+
 def _check_value_range(inst, row, i, spec, col, chosen, r) -> None:
     df = inst[spec.name]
     off = [(j, float(df.at[j, col.name])) for j in chosen if not _same(float(df.at[j, col.name]), row["central"])]
     if off:
-        listed = "; ".join(f"{_key(spec, df, j)} has {v:g}" for j, v in off[:3])
+        listed = "; ".join(f"{_cell(spec, df, j)} has {v:g}" for j, v in off[:3])
         more = f" and {len(off) - 3} more" if len(off) > 3 else ""
         r.row("ranges", i, "central", row["central"],
               f"the instance's value of {spec.name}.{col.name} in every row the where picks (a value range is centred "
@@ -114,7 +119,7 @@ def _check_scale_range(inst, row, i, spec, col, chosen, r) -> None:
         if out:
             j, x = out[0]
             r.row("ranges", i, name, row[name], f"a factor keeping {spec.name}.{col.name} within its limits "
-                                               f"({_limits(col)}): {_key(spec, df, j)} would be {x:g}")
+                                               f"({_limits(col)}): {_cell(spec, df, j)} would be {x:g}")
 
 
 def _limits(col) -> str:

@@ -150,7 +150,18 @@ def uncertainty(inst: Instance, cut=0.25, draws: int = 100, seed: int = 0, model
     t3 = time.perf_counter()
     return _assemble(inst, cut, draws, seed, design, what, central, fixed, res1, res2, robust_plan,
                      {"central_and_tornado_seconds": t1 - t0, "robust_seconds": t2 - t1, "draws_seconds": t3 - t2,
-                      "total_seconds": t3 - t0})
+                      "total_seconds": t3 - t0, **_work(res2)})
+
+
+def _work(results: list[dict]) -> dict:
+    """Seconds the draws spent building their engines and solving each policy (summed over workers)."""
+    out = {"draw_engine_seconds": sum(r.get("run", {}).get("build_seconds", 0.0) for r in results
+                                      if r["tag"][0] == "draw")}
+    for r in results:
+        key = f"draw_{r['tag'][2] if r['tag'][0] == 'draw' else 'fan'}_solve_seconds"
+        if r["tag"][0] in ("draw", "fan"):
+            out[key] = out.get(key, 0.0) + r.get("seconds", 0.0)
+    return out
 
 
 def _check(draws, seed, robust, risk) -> None:
