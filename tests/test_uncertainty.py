@@ -278,17 +278,6 @@ def test_cli_prints_json_and_writes_every_report(tmp_path):
 
 
 # ---- questions ranked by the probability of a positive return ------------------------------
-CHEAPER_HELP = """\
-name: cheaper-help
-question: Can a co-produced early help offer reach more families for less?
-changes:
-  - table: mechanisms
-    add: [{mechanism: co_production, transaction_rate: 0.01, lead_years: 1, family: co_production}]
-  - table: options
-    add:
-      - {service: early_help, mechanism: co_production, current: false, unit_cost: 300, quality: 1.2,
-         effect_escalation: 0.45, failure_demand: 0.02, setup_cost: 15000, max_share: 1}
-"""
 DEARER_HELP = """\
 name: dearer-help
 question: What if council family workers cost half as much again?
@@ -301,8 +290,9 @@ changes:
 
 def test_questions_rank_by_the_probability_of_a_positive_return(tiny, tmp_path):
     from commissionopt.runs.questions import DRAW_COLUMNS, answer_questions
+    from test_questions import HELPS
     (tmp_path / "a-dearer.yaml").write_text(DEARER_HELP)
-    (tmp_path / "b-cheaper.yaml").write_text(CHEAPER_HELP)
+    (tmp_path / "b-cheaper.yaml").write_text(HELPS)  # a co-produced early help offer, cheaper
     a = answer_questions(tiny, tmp_path, cut=CUT, workers=0, draws=3, seed=1)
     t = a.table.set_index("file")
     assert set(DRAW_COLUMNS) <= set(a.table.columns)
