@@ -59,7 +59,7 @@ def test_a_group_moves_together_at_one_quantile(tiny):
     op, mech = drawn["options"].set_index(["service", "mechanism"]), drawn["mechanisms"].set_index("mechanism")
     assert op.at[("residential_care", "spot_purchase"), "unit_cost"] == pytest.approx(30000 * 1.05)
     assert op.at[("child_protection", "spot_purchase"), "unit_cost"] == pytest.approx(52000 * 1.05)
-    assert mech.at["spot_purchase", "transaction_rate"] == pytest.approx(0.065)
+    assert mech.at["spot_purchase", "transaction_rate"] == pytest.approx(0.07 * 0.95)
     assert drawn["options"].loc[0, "unit_cost"] == tiny["options"].loc[0, "unit_cost"]  # other figures central
 
 
