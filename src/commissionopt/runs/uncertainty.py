@@ -101,19 +101,19 @@ def uncertainty(inst: Instance, cut=0.25, draws: int = 100, seed: int = 0, model
     overrides = arguments.settings(dict(overrides or {}), "overrides")
     names = require_ranges(inst)
     design = latin_hypercube(names, draws, seed)
-    redesign = replace(spec, solver={**spec.solver, **overrides})
-    salami = arguments.model("salami")
-    salami = replace(salami, solver={**salami.solver, **overrides})
+    redesign, salami, status_quo = (replace(m, solver={**m.solver, **overrides})
+                                    for m in (spec, arguments.model("salami"), arguments.model("status_quo")))
     run = dict(workers=workers, scheduler=scheduler, progress=progress, options=options)
 
     # round 1: the central plans, and the tornado
-    first = [Task(model=m, cut=c, tables="all", batch="central", tag=("central", m.name))
-             for m, c in ((arguments.model("status_quo"), None), (salami, cut), (redesign, cut))]
+    roles = {"salami": salami, "redesign": redesign}  # tags say the role, whatever a model file's name
+    first = [Task(model=m, cut=c, tables="all", batch="central", tag=("central", label))
+             for label, m, c in (("status_quo", status_quo, None), ("salami", salami, cut), ("redesign", redesign, cut))]
     what = _draw_what(inst) if tornado else pd.DataFrame(columns=["draw", "what", "evidence"])
     for name in what["draw"]:
         for end, q in (("low", 0.0), ("high", 1.0)):
             first += [Task(model=m, cut=cut, batch=("tornado", name, end), draw=((name, q),),
-                           tag=("tornado", name, end, m.name)) for m in (salami, redesign)]
+                           tag=("tornado", name, end, label)) for label, m in roles.items()]
     res1 = run_tasks(inst, first, **run)
     central = {r["tag"][1]: as_plan(r) for r in res1 if r["tag"][0] == "central"}
     central_plan = central.get("redesign")
@@ -132,18 +132,18 @@ def uncertainty(inst: Instance, cut=0.25, draws: int = 100, seed: int = 0, model
     fixed = {"committed": decisions}
     if robust_plan is not None and robust_plan.decisions is not None:
         fixed["robust"] = robust_plan.decisions
-    fan_specs = {m.name: replace(m, solver={**m.solver, "mip_rel_gap": max(FAN_GAP, m.solver.get("mip_rel_gap", 0))})
-                 for m in (salami, redesign)} if fan_cuts else {}
+    fan_specs = {label: replace(m, solver={**m.solver, "mip_rel_gap": max(FAN_GAP, m.solver.get("mip_rel_gap", 0))})
+                 for label, m in roles.items()} if fan_cuts else {}
     second = []
     for i, row in design.iterrows():
         d = as_draw(row)
         second += [Task(model=salami, cut=cut, batch=("draw", i), draw=d, tag=("draw", i, "salami")),
-                   Task(model=redesign, cut=cut, batch=("draw", i), draw=d, tables=DECISION_TABLES,
+                   Task(model=redesign, cut=cut, batch=("draw", i), draw=d, tables=DECISION_TABLES, name="redesign",
                         tag=("draw", i, "redesign"))]
         second += [Task(model=redesign, cut=cut, batch=("draw", i), draw=d, tables=DECISION_TABLES, fixed=f,
                         name=p, tag=("draw", i, p)) for p, f in fixed.items() if f is not None]
-        second += [Task(model=m, cut=c, batch=("draw", i), draw=d, tag=("fan", i, m.name, c))
-                   for c in fan_cuts for m in fan_specs.values()]
+        second += [Task(model=m, cut=c, batch=("draw", i), draw=d, tag=("fan", i, label, c))
+                   for c in fan_cuts for label, m in fan_specs.items()]
     if "robust" in fixed:  # the robust plan at central evidence
         second.append(Task(model=redesign, cut=cut, fixed=fixed["robust"], name="robust", tag=("central", "robust")))
     res2 = run_tasks(inst, second, **run)
