@@ -6,9 +6,8 @@ redesign's MIP gains from a start at the committed plan; the robust model's size
     python benchmarks/uncertainty_bench.py --instance shire_county --draws 0 --robust 20 --robust-time-limit 1800
     python benchmarks/uncertainty_bench.py --generate 30,6 --draws 40 --warm-start 5 --robust 5
 
-`--generate SERVICES,YEARS` makes an instance with commissionopt.data.generate and writes a
-ranges.csv for it (every option's effects scaled by service, prices and transaction rates by
-mechanism, arrivals together): the generator writes none of its own. The run itself is
+`--generate SERVICES,YEARS` makes an instance with commissionopt.data.generate, whose ranges.csv
+scales every option's effects by service, prices and transaction rates by mechanism, arrivals together. The run itself is
 commissionopt.runs.uncertainty.uncertainty (no tornado, no fan): its `timings` give the wall
 time of each round and the seconds the draws spent building engines and solving each policy.
 Prints a Markdown block and the measurements as JSON; timings are wall seconds on a shared machine.
@@ -31,25 +30,11 @@ from sweep_bench import load_average, machine  # noqa: E402
 
 
 def generated(spec: str, seed: int) -> Path:
-    """A generated instance with a ranges.csv written here."""
-    import pandas as pd
-
+    """A generated instance (the generator writes its ranges.csv)."""
     from commissionopt.data.generate import generate_instance
     services, years = (int(x) for x in spec.split(","))
     folder = Path(tempfile.mkdtemp(prefix="unc_bench_")) / "area"
     generate_instance(folder, services=services, years=years, seed=seed)
-    op = pd.read_csv(folder / "options.csv", dtype=str, keep_default_na=False)
-    rows = ["table,where,column,kind,low,central,high,distribution,group,evidence,source"]
-    for s in dict.fromkeys(op["service"]):
-        effects = op.loc[op["service"] == s, "effect_escalation"].astype(float)
-        if effects.max() > 0:
-            high = min(1.3, 0.99 / effects.max())
-            rows.append(f"options,service={s},effect_escalation,scale,0.5,1,{high:.3f},triangular,,C,benchmark")
-    for m in dict.fromkeys(op["mechanism"]):
-        rows.append(f"options,mechanism={m},unit_cost,scale,0.9,1,1.15,uniform,price_{m},C,benchmark")
-        rows.append(f"mechanisms,mechanism={m},transaction_rate,scale,0.5,1,1.5,uniform,price_{m},D,benchmark")
-    rows.append("needs,,arrivals_per_year,scale,0.9,1,1.1,pert,demand,C,benchmark")
-    (folder / "ranges.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
     return folder
 
 

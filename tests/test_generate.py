@@ -204,3 +204,23 @@ def test_bench_smoke():
                          text=True, timeout=120)
     assert out.returncode == 0, out.stderr[-2000:]
     assert "| 1k |" in out.stdout and "simplex" in out.stdout
+
+
+def test_ranges_cover_every_effect_and_draws_move_them(small):
+    """The generator writes ranges.csv: every service with an effect has a range row, and drawing it
+    at its low and high ends moves that service's effects (runs/draws.py applies the draws)."""
+    from commissionopt.runs.draws import draw_names, drawn_instance
+    inst = load_instance(small)
+    ranges = inst["ranges"]
+    op = inst["options"]
+    with_effect = set(op.loc[op["effect_escalation"] > 0, "service"])
+    ranged = {w.split("=", 1)[1] for w in ranges.loc[ranges["column"] == "effect_escalation", "where"]}
+    assert with_effect and with_effect == ranged
+    service = sorted(with_effect)[0]
+    name = f"row {2 + list(ranges['where']).index(f'service={service}')}"  # its file row (the header is row 1)
+    assert name in draw_names(inst)
+    low, high = (drawn_instance(inst, {name: q})["options"] for q in (0.0, 1.0))
+    at = op["service"] == service
+    assert (low.loc[at, "effect_escalation"] <= op.loc[at, "effect_escalation"] * 0.5 + 1e-12).all()
+    assert (high.loc[at, "effect_escalation"] >= op.loc[at, "effect_escalation"] - 1e-12).all()
+    assert high.loc[at, "effect_escalation"].max() > op.loc[at, "effect_escalation"].max()

@@ -636,6 +636,32 @@ class _Area:
                 "extended_cost_per_hour": money(b["extended_cost_per_hour"]), "area": self.tag})
 
 
+def _ranges(rows: dict[str, list[dict]]) -> list[dict]:
+    """ranges.csv for the generated area, so that uncertainty runs and benchmarks exercise it: each
+    service's escalation effects scaled together (0.5 to 1.3, never past an effect of 0.99), each
+    mechanism's prices and transaction rate moving together, arrivals together (grade C or D: these
+    ranges are plausible, not evidence)."""
+    def row(table, where, column, low, high, dist, group, grade):
+        return {"table": table, "where": where, "column": column, "kind": "scale", "low": low, "central": "1",
+                "high": high, "distribution": dist, "group": group, "evidence": grade,
+                "source": "commissionopt.data.generate (plausible ranges, not evidence)"}
+    out, effects = [], {}
+    for o in rows["options"]:
+        effects[o["service"]] = max(effects.get(o["service"], 0.0), float(o["effect_escalation"] or 0))
+    for service, top in effects.items():
+        if top > 0:
+            out.append(row("options", f"service={service}", "effect_escalation", "0.5",
+                           _num(min(1.3, 0.99 / top), 3), "triangular", "", "C"))
+    for m in rows["mechanisms"]:
+        mech = m["mechanism"]
+        out.append(row("options", f"mechanism={mech}", "unit_cost", "0.9", "1.15", "uniform", f"price_{mech}", "C"))
+        if float(m["transaction_rate"] or 0) > 0:
+            out.append(row("mechanisms", f"mechanism={mech}", "transaction_rate", "0.5", "1.5", "uniform",
+                           f"price_{mech}", "D"))
+    out.append(row("needs", "", "arrivals_per_year", "0.9", "1.1", "pert", "demand", "C"))
+    return out
+
+
 def _write_csv(path: Path, table: str, rows: list[dict]) -> None:
     cols = TABLES[table].names
     with open(path, "w", encoding="utf-8", newline="") as fh:
@@ -723,6 +749,7 @@ def generate_instance(out_dir, services: int, years: int, areas: int = 1, seed: 
         if f["pooled_scope"] and f["pooled_scope"] not in tags:
             f.update(poolable="false", pooled_scope="", pooling_cost="0")
 
+    rows["ranges"] = _ranges(rows)
     for name in TABLES:
         _write_csv(out / TABLES[name].file, name, rows[name])
     name = f"synthetic_s{services}_y{years}_a{areas}_m{mechanisms}_seed{seed}"
