@@ -23,6 +23,7 @@ pytestmark = pytest.mark.slow  # three instances at three cuts: the longest test
 
 INSTANCES = Path(__file__).resolve().parents[1] / "instances"
 GAP = 0.01
+PENNY = 0.01
 
 
 SHIPPED = sorted(p.name for p in INSTANCES.iterdir() if (p / "instance.yaml").exists())
@@ -48,12 +49,15 @@ def test_redesign_against_salami(engine, cut):
     slack = max(GAP, redesign["mip_gap"] or 0, same["mip_gap"] or 0)
     # each plan's overspend is within its reported tolerance of the least possible (a hold's give of
     # 1e-3 model units, £10-£100, is the least a plan at zero shows)
-    salami_affordable = salami["overspend"] <= salami["overspend_tolerance"]
+    def within(amount, tolerance):  # a penny for rounding: the two sides are summed in different orders
+        return amount <= tolerance + PENNY
+
+    salami_affordable = within(salami["overspend"], salami["overspend_tolerance"])
     if salami_affordable:
-        assert redesign["overspend"] <= redesign["overspend_tolerance"]
+        assert within(redesign["overspend"], redesign["overspend_tolerance"])
         assert redesign["outcome_gain"] >= salami["outcome_gain"] * (1 - slack)
     # whatever salami needs, the redesign needs no more (it can always do what salami does), within
     # the tolerance its least overspend was found to
-    assert redesign["overspend"] <= salami["overspend"] + redesign["overspend_tolerance"]
-    assert same["overspend"] <= same["overspend_tolerance"]  # salami's own money suffices for the redesign
+    assert within(redesign["overspend"], salami["overspend"] + redesign["overspend_tolerance"])
+    assert within(same["overspend"], same["overspend_tolerance"])  # salami's own money suffices for the redesign
     assert same["outcome_gain"] >= salami["outcome_gain"] * (1 - slack)
