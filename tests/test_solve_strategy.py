@@ -126,3 +126,24 @@ def test_a_bad_highs_option_is_named(tmp_path, text, column, expected):
         load_spec(f)
     (p,) = e.value.problems
     assert p.file == str(f) and p.column == column and expected in p.expected
+
+
+def test_a_mip_stopped_before_any_bound_is_a_plan_with_no_gap_not_an_infinite_one(monkeypatch):
+    """HiGHS stopped before it proved a bound gives a bound of -inf and a gap of inf (seen on a
+    generated 104k-column area at 300 s): the plan is still verified, its gain gap unknown (None),
+    its overspend bound 0 (overspend is never negative), its status time_limit."""
+    engine = Engine(load_instance(TINY))
+    real = engine.session.run
+
+    def stopped_early(*args, **kwargs):
+        sol = real(*args, **kwargs)
+        if engine.session.has_free_integers() and sol.values is not None:
+            sol.bound, sol.mip_gap, sol.status = float("-inf"), float("inf"), "time_limit"
+        return sol
+    monkeypatch.setattr(engine.session, "run", stopped_early)
+    plan = engine.run("redesign", CUT)
+    s = plan.summary
+    assert s["verified"] is True, plan.violations[:3]
+    assert s["status"] == "time_limit" and s["mip_gap"] is None
+    assert s["overspend_gap"] == pytest.approx(1.0)  # nothing proven: the least may be anywhere down to 0
+    assert s["overspend_tolerance"] >= s["overspend"]

@@ -137,7 +137,9 @@ def _two_phase(session, primary, secondary, tolerance, polish, start, t_end, sca
             first.seconds = spent
             return first
         least = float(c1 @ first.values)
-        least_bound = (first.bound - off1) if first.bound is not None else least
+        # overspend is never negative, so 0 bounds it where HiGHS proved nothing (its bound is -inf then)
+        bound = first.bound if first.bound is not None and np.isfinite(first.bound) else off1
+        least_bound = max(0.0, bound - off1)
         with session.holding(c1, least + _give(least)):
             second = session.run(c2, off2, left(), start=first.values, rel_gap=gap, abs_gap=abs_gap)
         spent += second.seconds
@@ -152,8 +154,9 @@ def _two_phase(session, primary, secondary, tolerance, polish, start, t_end, sca
         second.message = f"the plan's fixed LP ended {plan.message}"
         second.seconds = spent
         return second
-    held = max(tolerance, least - max(0.0, least_bound) + _give(least))  # the hold's give included
-    plan.mip_gap = second.mip_gap if second is not first else None
+    held = max(tolerance, least - least_bound + _give(least))  # the hold's give included
+    # no gap where none was proven (HiGHS gives inf when stopped before it had a bound): unknown, not 0
+    plan.mip_gap = second.mip_gap if second is not first and np.isfinite(second.mip_gap or 0.0) else None
     plan.bound = second.bound
     plan.seconds = spent
     plan.extra.update(overspend_tolerance=held, phases=phases,
