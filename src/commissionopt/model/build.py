@@ -20,14 +20,19 @@ def build_model(inst: Instance, cut=None, data: ModelData | None = None) -> tupl
     t0 = time.perf_counter()
     md = data or build_data(inst)
     m = pyo.ConcreteModel(name=inst.name or "commissionopt")
+    add_formulation(m, md, cut)
+    m.build_seconds = time.perf_counter() - t0
+    return m, md
+
+
+def add_formulation(m, md: ModelData, cut) -> None:
+    """Every block of the formulation on `m` (a model, or a Block holding one copy of it)."""
     add_mechanisms(m, md)
     add_demand(m, md)
     add_workforce(m, md)
     add_buildings(m, md)
     add_money(m, md, model_cut(md, cut))
     add_outcomes(m, md)
-    m.build_seconds = time.perf_counter() - t0
-    return m, md
 
 
 def set_cut(m: pyo.ConcreteModel, md: ModelData, cut, extra_money: dict | None = None) -> None:

@@ -1,7 +1,7 @@
 """The robust redesign's model: one set of structural decisions for K draws of the evidence.
 
-A Block per draw (`draw[k]`) holds a full copy of the formulation, built by the same functions as
-build_model (each attaches its blocks to the Block it is given) on that draw's instance. Each
+A Block per draw (`draw[k]`) holds a full copy of the formulation, built by build_model's own
+add_formulation (each block attaches to the Block it is given) on that draw's instance. Each
 copy's structural decisions (model/decisions.py: options adopted, buildings open by year, streams
 pooled) are tied by equality rows (`tie_adopt`, `tie_open`, `tie_pool`) to shared ones (`adopt`,
 `open`, `pool`): these are the model's only integer columns, the copies' own are continuous
@@ -19,15 +19,9 @@ import time
 
 import pyomo.environ as pyo
 
-from .buildings import add_buildings
-from .build import model_cut
+from .build import add_formulation
 from .decisions import decision_vars
-from .demand import add_demand
 from .index import build_data
-from .mechanisms import add_mechanisms
-from .money import add_money
-from .outcomes import add_outcomes
-from .workforce import add_workforce
 
 
 def build_robust(instances: list, cut, cvar: float | None = None, name: str = "robust"):
@@ -41,12 +35,7 @@ def build_robust(instances: list, cut, cvar: float | None = None, name: str = "r
     for k, inst in enumerate(instances):
         md = build_data(inst)
         blk = m.draw[k]
-        add_mechanisms(blk, md)
-        add_demand(blk, md)
-        add_workforce(blk, md)
-        add_buildings(blk, md)
-        add_money(blk, md, model_cut(md, cut))
-        add_outcomes(blk, md)
+        add_formulation(blk, md, cut)
         for obj in blk.component_objects(pyo.Objective, descend_into=True):
             obj.deactivate()  # the copy's own objective rows: the model's are the means below
         mds.append(md)

@@ -191,6 +191,13 @@ def engine(inst, options_, overrides) -> tuple:
     return instance(inst), options(options_), settings(dict(overrides or {}), "overrides")
 
 
+def whole(value, name: str, least: int, what: str, optional: bool = False) -> int | None:
+    """A whole number of `what` from `least` (or None, when `optional`)."""
+    if (optional and value is None) or (_whole(value) and value >= least):
+        return value
+    raise _bad(name, value, ("None, or " if optional else "") + f"a whole number{' of ' + what if what else ''} from {least}")
+
+
 def workers(value, name: str = "workers") -> int | None:
     if value is None or (_whole(value) and value >= 0):
         return value

@@ -21,6 +21,7 @@ from ..data.scenario import apply_scenario
 from ..errors import InputError, Problem
 from ..results.summary import payback_year
 from ..solve.status import Status
+from . import arguments
 from .engine import as_spec
 from .parallel import Task, run_tasks
 
@@ -90,8 +91,7 @@ def answer_questions(inst: Instance, questions, cut=None, model="redesign", work
     Returns Answers(table, plans, settings): the table ranked (docs/questions.md), plans by file.
     A file that does not apply is an InputError naming every problem, before anything is solved.
     """
-    if draws is not None and not (isinstance(draws, int) and not isinstance(draws, bool) and draws >= 1):
-        raise InputError(Problem("argument 'draws'", None, None, draws, "None, or a whole number of draws from 1"))
+    arguments.whole(draws, "draws", 1, "draws", optional=True)
     rank_by = rank_by or ("probability" if draws else "return")
     if rank_by not in RANKINGS or (rank_by == "probability" and not draws):
         raise InputError(Problem("argument 'rank_by'", None, None, rank_by,

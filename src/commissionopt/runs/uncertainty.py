@@ -166,12 +166,9 @@ def _work(results: list[dict]) -> dict:
 
 def _check(draws, seed, robust, risk) -> None:
     from .robust import RISKS
-    if not (isinstance(draws, int) and not isinstance(draws, bool) and draws >= 1):
-        raise InputError(Problem("argument 'draws'", None, None, draws, "a whole number of draws from 1"))
-    if not (isinstance(seed, int) and not isinstance(seed, bool) and seed >= 0):
-        raise InputError(Problem("argument 'seed'", None, None, seed, "a whole number from 0"))
-    if robust is not None and not (isinstance(robust, int) and not isinstance(robust, bool) and robust >= 1):
-        raise InputError(Problem("argument 'robust'", None, None, robust, "None, or a whole number of draws from 1"))
+    arguments.whole(draws, "draws", 1, "draws")
+    arguments.whole(seed, "seed", 0, "")
+    arguments.whole(robust, "robust", 1, "draws", optional=True)
     if risk not in RISKS:
         raise InputError(Problem("argument 'risk'", None, None, risk, f"one of {', '.join(RISKS)}"))
 
